@@ -1,0 +1,52 @@
+"""Flask config defaults of the module; every key can come from the environment (CALLBACK_…)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+# Our own keys carry the module's name; `CALLBACK_CLAIM_SECONDS=5` in the environment sets
+# CALLBACK_CLAIM_SECONDS, while `CALLBACK_SQLALCHEMY_DATABASE_URI` sets Flask's own key.
+MODULE_DEFAULTS = {
+    "CALLBACK_CLAIM_SECONDS": 120,
+    "CALLBACK_REDIS_URL": "",
+    "CALLBACK_DEMO_SEED": 7,
+    "CALLBACK_DEMO_BACKFILL_MINUTES": 120,
+    "CALLBACK_RUN_SCHEDULER": False,
+    "CALLBACK_LOG_FILE": "",
+}
+
+
+def apply_defaults(app: Flask) -> None:
+    for key, value in MODULE_DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI",
+                          "sqlite:///" + str(Path(app.instance_path) / "callback.db"))
+    app.config.setdefault("CALLBACK_LOG_FILE", str(Path(app.instance_path) / "callback.log"))
+    if not app.config["CALLBACK_LOG_FILE"]:
+        app.config["CALLBACK_LOG_FILE"] = str(Path(app.instance_path) / "callback.log")
+
+
+def load_environment(app: Flask) -> None:
+    """CALLBACK_X=… sets X (Flask's and extensions' keys) or CALLBACK_X (the module's own)."""
+    before = dict(app.config)
+    app.config.from_prefixed_env("CALLBACK")
+    for key in MODULE_DEFAULTS:
+        short = key.removeprefix("CALLBACK_")
+        if short in app.config and app.config.get(short) != before.get(short):
+            app.config[key] = app.config.pop(short)
+
+
+def secret_key(instance_path: str) -> str:
+    """A random key kept in instance/, so sessions survive restarts without a key in the repo."""
+    path = Path(instance_path) / "secret_key"
+    if path.is_file():
+        return path.read_text().strip()
+    os.makedirs(instance_path, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,85 @@
+"""The connector interface: how Callback reads a PBX (SPEC §9).
+
+A connector is a small declarative class: a ``name`` and ``label``, the settings it needs
+(``fields``; the ones in ``secret_fields`` are never echoed back into a form or a log),
+``check_status()`` and ``fetch(cursor)``. ``fetch`` returns only what is new since the cursor,
+as normalized legs and queue events, plus the cursor to store for next time; the sync turns them
+into call records and entries. Click-to-dial is ``originate()`` where the PBX can do it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any, ClassVar
+
+from ..parsers.problems import ParseProblem
+from ..records import Leg, QueueEvent
+
+
+@dataclass(frozen=True)
+class ConnectorField:
+    """One setting of a connector, as the admin form and the settings file show it."""
+
+    name: str
+    label: str
+    kind: str = "text"  # text | int | path | secret | bool
+    default: Any = ""
+    required: bool = False
+    help: str = ""
+
+
+@dataclass
+class Batch:
+    """What one ``fetch`` read: new legs and queue events, problems met, the cursor after it."""
+
+    legs: list[Leg] = field(default_factory=list)
+    queue_events: list[QueueEvent] = field(default_factory=list)
+    problems: list[ParseProblem] = field(default_factory=list)
+    cursor: dict[str, Any] = field(default_factory=dict)
+    lines_read: int = 0
+
+
+@dataclass(frozen=True)
+class Status:
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class OriginateResult:
+    ok: bool
+    message: str
+    call_key: str | None = None
+
+
+class ConnectorError(Exception):
+    """The PBX could not be read; the message says why in words an admin understands."""
+
+
+class Connector:
+    """Base class of all PBX connectors; subclasses register with ``@register_connector``."""
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    fields: ClassVar[tuple[ConnectorField, ...]] = ()
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
+    can_originate: ClassVar[bool] = False
+
+    def __init__(self, config: dict[str, Any], *, instance_path: str, timezone: tzinfo) -> None:
+        self.config = {f.name: config.get(f.name, f.default) for f in self.fields}
+        self.instance_path = instance_path
+        self.timezone = timezone
+
+    def check_status(self) -> Status:
+        raise NotImplementedError
+
+    def fetch(self, cursor: dict[str, Any] | None) -> Batch:
+        raise NotImplementedError
+
+    def originate(self, extension: str, number: str, attempt_id: str) -> OriginateResult:
+        return OriginateResult(False, f"{self.label} cannot place calls.")
+
+    def public_config(self) -> dict[str, Any]:
+        """The settings with secrets blanked, for forms, exports and logs."""
+        return {k: ("" if k in self.secret_fields else v) for k, v in self.config.items()}

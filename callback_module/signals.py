@@ -1,0 +1,18 @@
+"""Signals the store and the sync send; live push and notifications are their receivers.
+
+The sync knows neither: it only sends these after its transaction is committed.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+entries_changed = _signals.signal("callback.entries-changed")
+"""Sent by the store's callers after a commit changed entries.
+
+Sender: the Flask app. Keyword ``entry_ids``: the set of ids whose row or counters changed
+(deleted ids included). ``source``: "sync", "import" or "action".
+"""
+
+sync_finished = _signals.signal("callback.sync-finished")
+"""Sent by the sync after each run. Sender: the Flask app. Keyword ``run``: the SyncRun row."""
