@@ -19,7 +19,6 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(FLASK) db upgrade
-	$(FLASK) callback demo-setup
 	$(BIN)/python -m callback_module.serve
 
 test: $(STAMP)

@@ -191,12 +191,3 @@ def users_list() -> None:
         groups = ",".join(g.name for g in u.groups) or "-"
         click.echo(f"{u.username:<16} {u.role:<6} ext {u.extension or '-':<6} {groups:<24} "
                    f"{u.name}")
-
-
-@cli.command("demo-setup")
-def demo_setup() -> None:
-    """Prepare the standalone demo: demo groups and users, an admin with a fresh password."""
-    from .demo_setup import setup_demo
-
-    for line in setup_demo():
-        click.echo(line)

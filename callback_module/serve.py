@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 
 from . import create_app
+from .demo_setup import setup_demo
 from .scheduler import start_scheduler
 
 
 def main() -> None:
     app = create_app()
+    with app.app_context():
+        for line in setup_demo():
+            print(line, flush=True)
     host = os.environ.get("CALLBACK_HOST", "127.0.0.1")
     port = int(os.environ.get("CALLBACK_PORT", "5000"))
     start_scheduler(app)

@@ -1,3 +1,3 @@
 """PBX connectors. Importing this package registers every built-in connector."""
 
-from . import asterisk_files  # noqa: F401
+from . import asterisk_files, demo  # noqa: F401

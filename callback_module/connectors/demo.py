@@ -1,0 +1,69 @@
+"""The demo PBX: a seeded, simulated Asterisk that writes Master.csv and queue_log lines.
+
+A real connector, not a test mock: each fetch lets the simulated PBX write the calls that ended
+since the last one into instance/demo/, then reads those files back through the same parsers as
+the Asterisk files connector. On its first run it writes the last two hours of traffic, so the
+list is full at once.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .base import Batch, Connector, ConnectorField, Status
+from .demo_traffic import DemoPbx
+from .files import FollowedFiles
+from .registry import register_connector
+
+
+@register_connector
+class DemoConnector(Connector):
+    name = "demo"
+    label = "Demo PBX (simulated Asterisk)"
+    fields = (
+        ConnectorField("seed", "Seed", "int", 7, help="The same seed gives the same calls."),
+        ConnectorField("rate_per_hour", "Calls per hour", "int", 120),
+        ConnectorField("backfill_minutes", "History written on first start (minutes)", "int",
+                       120),
+    )
+
+    @property
+    def directory(self) -> str:
+        return os.path.join(self.instance_path, "demo")
+
+    def _paths(self) -> tuple[str, str]:
+        return (os.path.join(self.directory, "Master.csv"),
+                os.path.join(self.directory, "queue_log"))
+
+    def check_status(self) -> Status:
+        return Status(True, "The demo PBX is simulated; it is always reachable.")
+
+    def fetch(self, cursor: dict[str, Any] | None, now: datetime | None = None) -> Batch:
+        cursor = dict(cursor or {})
+        now = now or datetime.now(UTC)
+        since = (datetime.fromisoformat(cursor["sim_until"]) if "sim_until" in cursor
+                 else now - timedelta(minutes=int(self.config["backfill_minutes"])))
+        self.write_calls(since, now)
+        master, queue_log = self._paths()
+        batch = FollowedFiles([("cdr", master, None), ("queue_log", queue_log, None)],
+                              self.timezone).read(cursor.get("files"))
+        batch.cursor = {"sim_until": now.isoformat(), "files": batch.cursor}
+        return batch
+
+    def write_calls(self, since: datetime, until: datetime) -> int:
+        """Append the calls that ended in [since, until) as Asterisk would; how many."""
+        if until <= since:
+            return 0
+        pbx = DemoPbx(int(self.config["seed"]), rate_per_hour=float(self.config["rate_per_hour"]),
+                      tz=self.timezone)
+        calls = pbx.calls_between(since, until)
+        os.makedirs(self.directory, exist_ok=True)
+        master, queue_log = self._paths()
+        with open(master, "a", encoding="utf-8") as cdr, \
+                open(queue_log, "a", encoding="utf-8") as qlog:
+            for call in calls:
+                cdr.writelines(call.cdr_lines)
+                qlog.writelines(call.queue_log_lines)
+        return len(calls)
