@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, insert, update
@@ -12,11 +13,15 @@ from sqlalchemy.exc import IntegrityError
 from .extensions import db
 from .models import Lease
 
-HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+def holder_name() -> str:
+    """Who holds a lease: host, process and thread (the scheduler and a CLI run may share a
+    process, and web threads may trigger work too)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-def acquire(name: str, seconds: int, holder: str = HOLDER) -> bool:
+def acquire(name: str, seconds: int, holder: str | None = None) -> bool:
     """Take the lease if it is free or expired; commits at once so others see it."""
+    holder = holder or holder_name()
     now = datetime.now(UTC)
     expires = now + timedelta(seconds=seconds)
     taken = db.session.execute(
@@ -33,6 +38,7 @@ def acquire(name: str, seconds: int, holder: str = HOLDER) -> bool:
     return bool(taken)
 
 
-def release(name: str, holder: str = HOLDER) -> None:
+def release(name: str, holder: str | None = None) -> None:
+    holder = holder or holder_name()
     db.session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
     db.session.commit()

@@ -20,10 +20,14 @@ logger = logging.getLogger("callback")
 
 
 def setup_logging(app: Flask) -> None:
-    """One rotating file handler per log file and process, however many apps are made."""
+    """One rotating file handler per process: the newest app's log file (tests make many)."""
     path = app.config.get("CALLBACK_LOG_FILE")
     if not path:
         return
+    for old_path in [p for p in _handlers if p != path]:
+        old = _handlers.pop(old_path)
+        logger.removeHandler(old)
+        old.close()
     if path not in _handlers:
         os.makedirs(Path(path).parent, exist_ok=True)
         handler = RotatingFileHandler(path, maxBytes=5_000_000, backupCount=3, delay=True,

@@ -107,8 +107,8 @@ def _existing_keys(model, calls: dict[str, Call]) -> set[tuple[int, str]]:
     ids = sorted({c.id for c in calls.values()})
     found: set[tuple[int, str]] = set()
     for chunk in _chunks(ids):
-        found.update(db.session.execute(
-            select(model.call_id, model.key).where(model.call_id.in_(chunk))).tuples())
+        found.update((row[0], row[1]) for row in db.session.execute(
+            select(model.call_id, model.key).where(model.call_id.in_(chunk))))
     return found
 
 
@@ -269,7 +269,7 @@ def recompute_all(policy: Policy) -> set[int]:
         _classify_calls(calls, policy)
     parties = db.session.execute(
         select(Call.party_key, func.min(Call.started_at)).where(Call.party_key != "")
-        .group_by(Call.party_key)).tuples()
+        .group_by(Call.party_key))
     since: dict[str, datetime] = defaultdict(lambda: datetime.max.replace(tzinfo=UTC))
     for party, start in parties:
         since[party] = start
