@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from .extensions import db
 from .models import Lease
 
+
 def holder_name() -> str:
     """Who holds a lease: host, process and thread (the scheduler and a CLI run may share a
     process, and web threads may trigger work too)."""

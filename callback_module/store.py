@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
@@ -52,25 +52,25 @@ def ingest(legs: Iterable[Leg], queue_events: Iterable[QueueEvent], policy: Poli
     touched: set[str] = set()
     existing_legs = _existing_keys(CallLeg, calls)
     existing_events = _existing_keys(QueueEventRow, calls)
+    new_legs: list[dict] = []
+    new_events: list[dict] = []
     for record in records:
         call = calls[record.key]
         for leg in record.legs:
             if (call.id, leg.key) not in existing_legs:
-                row = CallLeg.from_leg(leg)
-                row.call_id = call.id
-                db.session.add(row)
                 existing_legs.add((call.id, leg.key))
-                result.legs_new += 1
+                new_legs.append(CallLeg.values_of(leg, call.id))
                 touched.add(call.key)
         for event in record.queue_events:
             if (call.id, event.key) not in existing_events:
-                row = QueueEventRow.from_event(event)
-                row.call_id = call.id
-                db.session.add(row)
                 existing_events.add((call.id, event.key))
-                result.queue_events_new += 1
+                new_events.append(QueueEventRow.values_of(event, call.id))
                 touched.add(call.key)
-    db.session.flush()
+    # Core inserts: a backfill writes hundreds of thousands of rows, ORM objects cost 3x more.
+    for model, rows in ((CallLeg, new_legs), (QueueEventRow, new_events)):
+        for chunk in _chunks(rows, 1000):
+            db.session.execute(insert(model), list(chunk))
+    result.legs_new, result.queue_events_new = len(new_legs), len(new_events)
     result.calls_touched = len(touched)
     since = _classify_calls([calls[k] for k in sorted(touched)], policy)
     result.changed_entry_ids = recompute(since, policy)
@@ -138,59 +138,97 @@ def _load_details(calls: list[Call]) -> None:
     ids = [c.id for c in calls]
     for chunk in _chunks(ids):
         list(db.session.scalars(select(Call).where(Call.id.in_(chunk)).options(
-            selectinload(Call.legs), selectinload(Call.queue_events))))
+            selectinload(Call.legs), selectinload(Call.queue_events))
+            .execution_options(populate_existing=True)))
 
 
 def recompute(since: dict[str, datetime], policy: Policy) -> set[int]:
-    """Rebuild the entries of each party from ``since[party]`` on; return the changed ids."""
+    """Rebuild the entries of each party from ``since[party]`` on; return the changed ids.
+
+    Parties are handled in chunks with a few queries each, so the cost follows the number of
+    callers touched, not the number of queries a caller would need on its own.
+    """
     groups = {g.name: g for g in db.session.scalars(select(Group))}
     changed: set[int] = set()
-    for party, start in sorted(since.items()):
-        changed |= _recompute_party(party, _window_start(party, start), policy, groups)
-    db.session.flush()
+    parties = sorted(since)
+    for chunk in _chunks(parties, 200):
+        changed |= _recompute_chunk({p: since[p] for p in chunk}, policy, groups)
     return changed
 
 
-def _window_start(party: str, start: datetime) -> datetime:
-    """Go back to the first call of every entry that may still own calls after ``start``."""
-    while True:
-        earlier = db.session.scalar(
-            select(func.min(Entry.first_call_at)).where(
-                Entry.party_key == party, Entry.first_call_at < start,
-                or_(Entry.closed_at.is_(None), Entry.closed_at >= start)))
-        if earlier is None:
-            return start
-        start = earlier
-
-
-def _recompute_party(party: str, start: datetime, policy: Policy,
+def _recompute_chunk(since: dict[str, datetime], policy: Policy,
                      groups: dict[str, Group]) -> set[int]:
-    calls = list(db.session.scalars(
-        select(Call).where(Call.party_key == party, Call.started_at >= start)
-        .options(selectinload(Call.legs), selectinload(Call.queue_events))))
-    judged = [j for c in calls if (j := classify(c.record(), policy)) is not None
-              and j.party_key == party]
-    actions = _actions(party, start)
-    states = [s for s in build_entries(judged, actions, policy) if s.group in groups]
-    existing = list(db.session.scalars(
-        select(Entry).where(Entry.party_key == party, Entry.first_call_at >= start)
-        .options(selectinload(Entry.calls), selectinload(Entry.attempts))))
-    return _reconcile(states, existing, groups)
+    parties = list(since)
+    windows = _window_starts(since)
+    oldest = min(windows.values())
+    calls: dict[str, list] = defaultdict(list)
+    for call in db.session.scalars(
+            select(Call).where(Call.party_key.in_(parties), Call.started_at >= oldest)
+            .options(selectinload(Call.legs), selectinload(Call.queue_events))):
+        if call.started_at >= windows[call.party_key]:
+            judged = classify(call.record(), policy)
+            if judged is not None and judged.party_key == call.party_key:
+                calls[call.party_key].append(judged)
+    actions = _actions(parties, oldest)
+    existing: dict[str, list[Entry]] = defaultdict(list)
+    for entry in db.session.scalars(
+            select(Entry).where(Entry.party_key.in_(parties), Entry.first_call_at >= oldest)
+            .options(selectinload(Entry.calls), selectinload(Entry.attempts))):
+        if entry.first_call_at >= windows[entry.party_key]:
+            existing[entry.party_key].append(entry)
+    touched: list[Entry] = []
+    deleted: set[int] = set()
+    for party in parties:
+        mine = [a for a in actions.get(party, ()) if a.at >= windows[party]]
+        states = [s for s in build_entries(calls.get(party, ()), mine, policy)
+                  if s.group in groups]
+        rows, gone = _reconcile(states, existing.get(party, []), groups)
+        touched += rows
+        deleted |= gone
+    db.session.flush()
+    return {row.id for row in touched} | deleted
 
 
-def _actions(party: str, start: datetime) -> list[ManualAction]:
+def _window_starts(since: dict[str, datetime]) -> dict[str, datetime]:
+    """Go back, per party, to the first call of every entry that may still own calls after
+    its start: an entry still open then, or closed only later, keeps taking calls and attempts.
+    """
+    oldest = min(since.values())
+    spans: dict[str, list[tuple[datetime, datetime | None]]] = defaultdict(list)
+    for party, first, closed in db.session.execute(
+            select(Entry.party_key, Entry.first_call_at, Entry.closed_at).where(
+                Entry.party_key.in_(list(since)),
+                or_(Entry.closed_at.is_(None), Entry.closed_at >= oldest))):
+        spans[party].append((first, closed))
+    windows = {}
+    for party, start in since.items():
+        while True:
+            earlier = [first for first, closed in spans.get(party, ())
+                       if first < start and (closed is None or closed >= start)]
+            if not earlier:
+                break
+            start = min(earlier)
+        windows[party] = start
+    return windows
+
+
+def _actions(parties: list[str], start: datetime) -> dict[str, list[ManualAction]]:
     rows = db.session.execute(
         select(TimelineEvent, Group.name).join(Group, TimelineEvent.group_id == Group.id)
-        .where(TimelineEvent.party_key == party, TimelineEvent.at >= start,
+        .where(TimelineEvent.party_key.in_(parties), TimelineEvent.at >= start,
                TimelineEvent.kind.in_(ACTION_KINDS))).all()
-    return [ManualAction(at=ev.at, group=name, anchor_key=ev.anchor_key, kind=ev.kind,
-                         by=ev.username, call_key=ev.data.get("call_key", ""),
-                         outcome=ev.data.get("outcome", "")) for ev, name in rows]
+    actions: dict[str, list[ManualAction]] = defaultdict(list)
+    for ev, name in rows:
+        actions[ev.party_key].append(ManualAction(
+            at=ev.at, group=name, anchor_key=ev.anchor_key, kind=ev.kind, by=ev.username,
+            call_key=ev.data.get("call_key", ""), outcome=ev.data.get("outcome", "")))
+    return actions
 
 
 def _reconcile(states: list[EntryState], existing: list[Entry],
-               groups: dict[str, Group]) -> set[int]:
-    changed: set[int] = set()
+               groups: dict[str, Group]) -> tuple[list[Entry], set[int]]:
+    """Write the states over the existing rows; return the changed rows and deleted ids."""
+    changed: list[Entry] = []
     unmatched = {e.id: e for e in existing}
     now = datetime.now(UTC)
     for state in states:
@@ -204,12 +242,10 @@ def _reconcile(states: list[EntryState], existing: list[Entry],
         if _apply_state(row, state):
             row.revision = (row.revision or 0) + 1
             row.updated_at = now
-            db.session.flush()
-            changed.add(row.id)
+            changed.append(row)
     for row in unmatched.values():
-        changed.add(row.id)
         db.session.delete(row)
-    return changed
+    return changed, set(unmatched)
 
 
 def _match(state: EntryState, group_id: int, candidates: dict[int, Entry]) -> Entry | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import lru_cache
 
 SUPPORT_DID = "4930555100"
 SALES_DID = "4930555200"
@@ -101,7 +102,12 @@ def _quote(value: str) -> str:
 
 
 def _local(ms: int, tz: tzinfo) -> str:
-    return datetime.fromtimestamp(ms // 1000, tz).strftime("%Y-%m-%d %H:%M:%S")
+    return _local_second(ms // 1000, tz)
+
+
+@lru_cache(maxsize=4096)  # the rows of a call share a handful of seconds
+def _local_second(epoch: int, tz: tzinfo) -> str:
+    return datetime.fromtimestamp(epoch, tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class Counters:
@@ -168,7 +174,7 @@ def _talk(rng: random.Random, low_s: int, high_s: int) -> int:
 def queue_call(c: Counters, rng: random.Random, start: int, party: Party, outcome: str) -> Call:
     """Queue support: ``answered``, ``abandon`` (caller hangs up) or ``timeout`` after 30 s."""
     call = Call(c, party, dst=SUPPORT_DID, dcontext="from-pstn", peer="carrier", created=start)
-    answered_at = start + rng.randint(20, 150)  # Answer() before Queue(): FreePBX style
+    answered_at = start + rng.randint(2, 30)  # Answer() before Queue(): FreePBX style
     enter = answered_at + rng.randint(30, 300)
     enter_s = enter // 1000
     call.log(enter, "NONE", "ENTERQUEUE", "", party.number, 1)

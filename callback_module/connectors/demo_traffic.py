@@ -20,7 +20,9 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from functools import lru_cache
+from functools import cache, lru_cache
+from itertools import accumulate
+from typing import Any
 
 from .demo_scenarios import (
     ANONYMOUS,
@@ -121,10 +123,12 @@ _MISSED = {("queue", "abandon"), ("queue", "timeout"), ("ringall", "gave_up"),
            ("ringall", "voicemail"), ("hunt", "missed"), ("hunt", "gave_up")}
 _KIND = {("ringall", "gave_up"): "ringall_missed", ("hunt", "gave_up"): "hunt_missed",
          ("internal", "missed"): "internal_missed", ("internal", "gave_up"): "internal_missed"}
-# The callbacks a missed call gets: none, reached at once or later, or three failures, which
-# the default not-reached limit of 3 turns into Not reached.
-_FATES = (((), 30), (("reached",), 33), (("fail", "reached"), 14),
-          (("fail", "fail", "reached"), 8), (("fail", "fail", "fail"), 15))
+# The callbacks a missed call gets: none, reached at once or later, one or two failures and
+# then nobody tries again (the entry stays in Attempts), or three failures, which the default
+# not-reached limit of 3 turns into Not reached.
+_FATES = (((), 25), (("reached",), 30), (("fail", "reached"), 12),
+          (("fail", "fail", "reached"), 6), (("fail",), 8), (("fail", "fail"), 5),
+          (("fail", "fail", "fail"), 14))
 _FAILURES = (("no_answer", 55), ("busy", 30), ("failed", 15))
 
 
@@ -144,8 +148,15 @@ def _stable_seed(*parts: object) -> int:
     return int.from_bytes(digest, "big")
 
 
-def _pick(rng: random.Random, weighted: tuple) -> object:
-    return rng.choices([w[0] for w in weighted], weights=[w[1] for w in weighted])[0]
+@cache
+def _table(weighted: tuple[tuple[Any, ...], ...]) -> tuple[list[Any], list[int]]:
+    return [w[0] for w in weighted], list(accumulate(w[1] for w in weighted))
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[Any, ...], ...]) -> Any:
+    """The first item of one of the tuples, drawn by the weight in their second item."""
+    items, cumulative = _table(weighted)  # the same draw as weights=, without rebuilding them
+    return rng.choices(items, cum_weights=cumulative)[0]
 
 
 def _ms(moment: datetime) -> int:

@@ -71,8 +71,8 @@ class CallLeg(db.Model):
               "uniqueid", "linkedid", "sequence", "did")
 
     @classmethod
-    def from_leg(cls, leg: Leg) -> CallLeg:
-        return cls(**{f: getattr(leg, f) for f in cls.FIELDS})
+    def values_of(cls, leg: Leg, call_id: int) -> dict:
+        return {"call_id": call_id, **{f: getattr(leg, f) for f in cls.FIELDS}}
 
     def to_leg(self, call_key: str) -> Leg:
         return Leg(call_key=call_key, **{f: getattr(self, f) for f in self.FIELDS})
@@ -96,9 +96,10 @@ class QueueEventRow(db.Model):
     call: Mapped[Call] = relationship(back_populates="queue_events")
 
     @classmethod
-    def from_event(cls, event: QueueEvent) -> QueueEventRow:
-        return cls(key=event.key, at=event.at, callid=event.callid, queue=event.queue,
-                   agent=event.agent, event=event.event, data=list(event.data))
+    def values_of(cls, event: QueueEvent, call_id: int) -> dict:
+        return {"call_id": call_id, "key": event.key, "at": event.at, "callid": event.callid,
+                "queue": event.queue, "agent": event.agent, "event": event.event,
+                "data": list(event.data)}
 
     def to_event(self) -> QueueEvent:
         return QueueEvent(at=self.at, callid=self.callid, queue=self.queue, agent=self.agent,
