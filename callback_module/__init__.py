@@ -70,9 +70,10 @@ def init_app(app: Flask) -> CallbackState:
     return state
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(test_config: dict[str, Any] | None = None,
+               instance_path: str | None = None) -> Flask:
     """The standalone app: the module alone, on SQLite and the demo PBX by default."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     if test_config:
         app.config.update(test_config)
     init_app(app)

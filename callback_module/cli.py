@@ -65,6 +65,8 @@ def worker_command(max_seconds: int | None) -> None:
     from .scheduler import start_scheduler
 
     scheduler = start_scheduler(current_app._get_current_object())
+    if scheduler is None:
+        raise click.ClickException("the scheduler does not run under TESTING")
     click.echo("worker running" + (f" for {max_seconds} s" if max_seconds else ""), err=True)
     deadline = time.monotonic() + max_seconds if max_seconds else None
     try:

@@ -11,6 +11,7 @@ from flask import Flask
 
 log = logging.getLogger("callback.scheduler")
 SYNC_JOB = "callback.sync"
+RETENTION_JOB = "callback.retention"
 
 
 def _sync_job(app: Flask) -> None:
@@ -21,6 +22,18 @@ def _sync_job(app: Flask) -> None:
         try:
             run_sync(trigger="scheduler")
             _follow_poll_interval(app)
+        finally:
+            db.session.remove()
+
+
+def _retention_job(app: Flask) -> None:
+    from .extensions import db
+    from .housekeeping import purge_expired_data
+
+    with app.app_context():
+        try:
+            purge_expired_data()
+            db.session.commit()
         finally:
             db.session.remove()
 
@@ -45,18 +58,24 @@ def should_start(app: Flask) -> bool:
                 and os.environ.get("FLASK_RUN_FROM_CLI") == "true")
 
 
-def start_scheduler(app: Flask) -> BackgroundScheduler:
+def start_scheduler(app: Flask) -> BackgroundScheduler | None:
+    """Start the jobs in this process, unless testing or in the reloader's parent."""
     from .extensions import db
     from .models import Settings
 
     state = app.extensions["callback"]
     if state.scheduler is not None:
         return state.scheduler
+    if not should_start(app):
+        log.info("scheduler not started (testing, or the reloader's watching process)")
+        return None
     with app.app_context():
         seconds = Settings.load().poll_interval
         db.session.commit()
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(_sync_job, "interval", seconds=seconds, id=SYNC_JOB, args=[app],
+                      max_instances=1, coalesce=True, next_run_time=_now())
+    scheduler.add_job(_retention_job, "interval", hours=6, id=RETENTION_JOB, args=[app],
                       max_instances=1, coalesce=True, next_run_time=_now())
     scheduler.start()
     state.scheduler = scheduler

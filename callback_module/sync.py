@@ -18,6 +18,7 @@ from . import lease
 from .connectors.base import Batch, Connector
 from .connectors.registry import get_connector_class
 from .extensions import db
+from .housekeeping import expire_overflow
 from .models import ConnectorConfig, Cursor, Settings, SyncRun
 from .policy_loader import load_policy
 from .signals import entries_changed, sync_finished
@@ -86,7 +87,9 @@ def store_batch(batch: Batch, run: SyncRun) -> set[int]:
     """Ingest one batch into the session (not committed) and fill the run's counts."""
     for problem in batch.problems:
         problem.log()
-    result = ingest(batch.legs, batch.queue_events, load_policy())
+    policy = load_policy()
+    result = ingest(batch.legs, batch.queue_events, policy)
+    result.changed_entry_ids |= expire_overflow(policy)
     run.lines_read += batch.lines_read
     run.legs_new += result.legs_new
     run.queue_events_new += result.queue_events_new

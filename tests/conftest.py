@@ -57,7 +57,8 @@ def make_app(tmp_path: Path, database_url: str, **config):
         "CALLBACK_LOG_FILE": str(tmp_path / "callback.log"),
     }
     settings.update(config)
-    return create_app(settings)
+    # The tests' own instance folder: the demo PBX writes its files there.
+    return create_app(settings, instance_path=str(tmp_path / "instance"))
 
 
 @pytest.fixture
