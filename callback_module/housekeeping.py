@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 
 from .extensions import db
-from .models import (OPEN_STATES, Attempt, Call, Entry, EntryCall, Group, Settings,
-                     TimelineEvent)
+from .models import OPEN_STATES, Attempt, Call, Entry, EntryCall, Group, Settings, TimelineEvent
 from .rules.policy import Policy
 from .store import recompute
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from callback_module.extensions import db
 from callback_module.models import Group, Settings, User
+
 from conftest import FIXTURES, add_fixture_profile
 
 RUN_B = FIXTURES / "runB_default_cdr"
@@ -77,7 +78,7 @@ def test_import_reports_broken_lines_and_keeps_the_rest(cli, tmp_path):
     cli("settings", "import", str(FIXTURES / "profile1.yaml"))
     lines = (RUN_B / "cdr-csv" / "Master.csv").read_bytes().splitlines(keepends=True)
     broken = tmp_path / "Master.csv"
-    broken.write_bytes(b"".join(lines[:3] + [b'"x","1","2",3\n', b"\x00\x00\x00\n"] + lines[3:]))
+    broken.write_bytes(b"".join([*lines[:3], b'"x","1","2",3\n', b"\x00\x00\x00\n", *lines[3:]]))
     result = cli("import", str(broken))
     assert result.exit_code == 0
     assert "Master.csv:4:" in result.stderr and "Master.csv:5:" in result.stderr

@@ -18,6 +18,7 @@ from callback_module.extensions import db
 from callback_module.models import ConnectorConfig, Entry
 from callback_module.settings_file import apply_settings_file, parse_settings_file
 from callback_module.sync import run_sync
+
 from conftest import FIXTURES
 
 SOURCES = {

@@ -11,6 +11,7 @@ from callback_module.housekeeping import expire_overflow, purge_expired_data
 from callback_module.models import Call, Entry, Settings
 from callback_module.policy_loader import load_policy
 from callback_module.store import ingest, recompute_all
+
 from conftest import add_fixture_profile
 from test_store import fixture_data
 

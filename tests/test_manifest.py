@@ -56,7 +56,7 @@ def test_one_name_everywhere(app):
     from callback_module.scheduler import SYNC_JOB
 
     assert all(t.startswith("callback_") for t in db.metadata.tables)
-    assert SYNC_JOB == f"{manifest.id}.sync"
+    assert f"{manifest.id}.sync" == SYNC_JOB
     assert "callback" in app.cli.commands
     assert app.blueprints["callback"].static_url_path == "/static"
 

@@ -9,6 +9,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from callback_module.extensions import db
+
 from conftest import make_app
 
 

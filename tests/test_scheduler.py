@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from callback_module.extensions import db
 from callback_module.models import Entry, SyncRun
 from callback_module.scheduler import start_scheduler
+
 from conftest import add_fixture_profile, make_app
 
 

@@ -16,6 +16,7 @@ from callback_module.parsers.follower import read_lines
 from callback_module.parsers.sniff import FileKind
 from callback_module.policy_loader import load_policy
 from callback_module.store import ingest, recompute_all
+
 from conftest import FIXTURES, add_fixture_profile
 
 RUN_A = FIXTURES / "runA_unanswered_yes"

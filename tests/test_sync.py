@@ -11,6 +11,7 @@ from callback_module import lease
 from callback_module.extensions import db
 from callback_module.models import ConnectorConfig, Cursor, Entry, SyncRun
 from callback_module.sync import LEASE, run_sync
+
 from conftest import FIXTURES, add_fixture_profile
 
 RUN_A = FIXTURES / "runA_unanswered_yes"
@@ -79,7 +80,7 @@ def test_a_broken_line_is_reported_and_nothing_else_is_lost(app, tmp_path):
     add_fixture_profile(1)
     cdr, _ = use_files(tmp_path)
     lines = (RUN_A / "cdr-csv" / "Master.csv").read_text().splitlines(keepends=True)
-    broken = lines[:5] + ['"","+4930","4930555100","from-pstn","unterminated\n'] + lines[5:]
+    broken = [*lines[:5], '"","+4930","4930555100","from-pstn","unterminated\n', *lines[5:]]
     cdr.write_text("".join(broken))
     run = run_sync("test")
     assert run.state == "ok" and run.problems == 1
