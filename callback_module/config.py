@@ -17,12 +17,16 @@ MODULE_DEFAULTS = {
     "CALLBACK_DEMO_BACKFILL_MINUTES": 120,
     "CALLBACK_RUN_SCHEDULER": False,
     "CALLBACK_LOG_FILE": "",
+    "CALLBACK_LOGIN_MAX_FAILURES": 5,
+    "CALLBACK_LOGIN_WINDOW_SECONDS": 300,
 }
 
 
 def apply_defaults(app: Flask) -> None:
     for key, value in MODULE_DEFAULTS.items():
         app.config.setdefault(key, value)
+    # Agents keep the list open all day: tie the CSRF token to the session, not to an hour.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI",
                           "sqlite:///" + str(Path(app.instance_path) / "callback.db"))
     app.config.setdefault("CALLBACK_LOG_FILE", str(Path(app.instance_path) / "callback.log"))

@@ -1,4 +1,4 @@
-"""The module's WTForms: login, the settings form (built from the settings table), actions."""
+"""The module's WTForms: login, and the settings form built from the settings table."""
 
 from __future__ import annotations
 
@@ -6,8 +6,15 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, Field, HiddenField, PasswordField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    Field,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -20,13 +27,6 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})
     remember = BooleanField(_l("Stay signed in"))
-
-
-class ActionForm(FlaskForm):
-    """Done / Not reached / Reopen: only the CSRF token and where to come back to."""
-
-    tab = HiddenField()
-    page = HiddenField()
 
 
 class CheckboxListField(SelectMultipleField):
@@ -42,10 +42,10 @@ def _field_for(setting: Setting) -> Field:
         return BooleanField(label, description=description)
     if setting.kind is list:
         return CheckboxListField(label, description=description, validate_choice=False,
-                                 choices=[(c, c) for c in setting.choices])
+                                 choices=list(setting.choices))
     if setting.choices:
         return SelectField(label, description=description, validate_choice=False,
-                           choices=[(c, c) for c in setting.choices])
+                           choices=list(setting.choices))
     if setting.kind is int:
         # Text, not IntegerField: a bad number must get check_value's message, not WTForms'.
         render_kw: dict[str, Any] = {"type": "number", "inputmode": "numeric"}
@@ -56,7 +56,10 @@ def _field_for(setting: Setting) -> Field:
         return StringField(label, description=description, render_kw=render_kw)
     if setting.key == "description":
         return TextAreaField(label, description=description, render_kw={"rows": 3})
-    return StringField(label, description=description)
+    if setting.key == "timezone":
+        return StringField(label, description=description, render_kw={
+            "list": "timezone-options", "autocomplete": "off", "spellcheck": "false"})
+    return StringField(label, description=description, render_kw={"spellcheck": "false"})
 
 
 def _as_int(text: Any) -> Any:
@@ -76,7 +79,7 @@ class SettingsForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
-        self.checked: dict[str, Any] = {}
+        self.checked = {}
         for setting in SETTINGS:
             field = self[setting.key]
             value = _as_int(field.data) if setting.kind is int else field.data

@@ -54,7 +54,7 @@ def count_by_state(group_ids: Sequence[int] | None, intervals) -> dict[str, int]
     query = entries_select(None, group_ids, intervals).with_only_columns(
         Entry.state, func.count()).group_by(Entry.state)
     counts = {"open": 0, "attempts": 0, "done": 0, "not_reached": 0}
-    counts.update(dict(db.session.execute(query)))
+    counts.update({state: n for state, n in db.session.execute(query).all()})
     return counts
 
 

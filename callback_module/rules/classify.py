@@ -45,6 +45,7 @@ class InboundCall:
     ring_s: int = 0
     ended: str = ""
     rang: tuple[str, ...] = ()
+    ended_at: datetime | None = None
 
     @property
     def missed(self) -> bool:
@@ -101,11 +102,19 @@ def classify(call: CallRecord, policy: Policy) -> Classified | None:
     """Inbound, outbound, or None for calls the lists never care about (internal, empty)."""
     if not call.legs and not call.queue_events:
         return None
+    if not call.legs and not _queue_call_ended(call):
+        return None  # still waiting or talking: judged once it has ended
     number, clid = _caller(call)
     reached = _groups_reached(call, policy)
     if is_extension(number, policy) and not reached:
         return _outbound(call, number, policy)
     return _inbound(call, number, clid, reached, policy)
+
+
+def _queue_call_ended(call: CallRecord) -> bool:
+    """queue_log alone: has the caller left the queue? (CDR rows are only written at the end.)"""
+    return any(e.event in QUEUE_END or e.event in QUEUE_TALK or e.event == "ATTENDEDTRANSFER"
+               for e in call.queue_events)
 
 
 def _caller(call: CallRecord) -> tuple[str, str]:
@@ -116,8 +125,14 @@ def _caller(call: CallRecord) -> tuple[str, str]:
 
 
 def _groups_reached(call: CallRecord, policy: Policy) -> list[tuple[datetime, GroupDef]]:
+    """When the call reached each watched group, in order.
+
+    A queue is reached when the caller entered it; its later lines (the exit after a timeout)
+    share the second with the overflow stage's first CDR row and must not sort after it.
+    """
     reached = [(leg.start, g) for leg in call.legs if (g := leg_group(leg, policy))]
-    reached += [(e.at, g) for e in call.queue_events if (g := policy.group_for(e.queue))]
+    reached += [(e.at, g) for e in call.queue_events
+                if e.event == "ENTERQUEUE" and (g := policy.group_for(e.queue))]
     return sorted(reached, key=lambda item: item[0])
 
 
@@ -168,6 +183,7 @@ def _inbound(call: CallRecord, number: str, clid: str,
     else:
         party = e164 or "raw:" + numbers.clean(number)
     group = reached[-1][1] if reached else None
+    final_group = group
     answer = _person_answer(call, policy)
     voicemail = next((leg for leg in call.legs if leg.lastapp.lower() == "voicemail"), None)
     answered, by, answered_in, talk, ended = False, "", None, 0, ""
@@ -192,31 +208,38 @@ def _inbound(call: CallRecord, number: str, clid: str,
         name=caller_name(clid), party_key=party, e164=e164, anonymous=anonymous,
         internal=internal, group=group.name if group else None, answered=answered,
         answered_by=by, answered_in=answered_in.name if answered_in else None, talk_s=talk,
-        ring_s=_ring_seconds(call, start, end_of_ringing), ended=ended,
-        rang=_who_rang(call, policy),
+        ring_s=_ring_seconds(call, start, end_of_ringing, final_group, policy), ended=ended,
+        rang=_who_rang(call, policy), ended_at=call.end,
     )
 
 
 def _how_missed(call: CallRecord, group: GroupDef | None, policy: Policy) -> str:
-    for event in reversed(call.queue_events):
-        if event.event in QUEUE_END:
-            return QUEUE_END[event.event]
     if group is None:
         return "no_answer"
+    for event in reversed(_final_queue_events(call, group, policy)):
+        if event.event in QUEUE_END:
+            return QUEUE_END[event.event]
     group_legs = [leg for leg in call.legs if leg_group(leg, policy) == group and leg.dstchannel]
     if group_legs and all(leg.disposition == "BUSY" for leg in group_legs):
         return "busy"
     if group.type == "queue":
         # The caller channel only goes on in the dialplan (a Hangup() row) after a timeout.
         last_queue = max((leg.end for leg in group_legs), default=None)
-        later = [leg for leg in call.legs if not leg.dstchannel and last_queue
-                 and leg.start >= last_queue and leg.lastapp.lower() != "queue"]
+        later = [leg for leg in call.legs if last_queue and leg.start >= last_queue
+                 and leg.lastapp.lower() != "queue"]
         return "timeout" if later else "abandoned"
     return "no_answer"
 
 
-def _ring_seconds(call: CallRecord, start: datetime, end: datetime | None) -> int:
-    for event in reversed(call.queue_events):
+def _final_queue_events(call: CallRecord, group: GroupDef | None,
+                        policy: Policy) -> list[QueueEvent]:
+    """The queue_log lines of the group the call ended in, when that group is a queue."""
+    return [e for e in call.queue_events if group and policy.group_for(e.queue) == group]
+
+
+def _ring_seconds(call: CallRecord, start: datetime, end: datetime | None,
+                  group: GroupDef | None, policy: Policy) -> int:
+    for event in reversed(_final_queue_events(call, group, policy)):
         if event.event in ("ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY") and len(event.data) > 2:
             try:
                 return int(event.data[2])

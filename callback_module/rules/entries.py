@@ -101,9 +101,14 @@ _RANK = {InboundCall: 0, OutboundCall: 1, ManualAction: 2}
 
 
 def _order(item: Classified | ManualAction) -> tuple:
-    key = item.key if not isinstance(item, ManualAction) else (
-        f"{item.group}|{item.anchor_key}|{item.kind}|{item.by}")
-    return (item.at, _RANK[type(item)], key)
+    """Time order of the inputs. An inbound call counts from when it ended: an agent who
+    clicked Done while it still rang had not seen it, so it must start a new entry."""
+    if isinstance(item, ManualAction):
+        key = "|".join((item.group, item.anchor_key, item.kind, item.by, item.call_key,
+                        item.outcome))
+        return (item.at, _RANK[ManualAction], key)
+    at = item.ended_at or item.at if isinstance(item, InboundCall) else item.at
+    return (at, _RANK[type(item)], item.key)
 
 
 def build_entries(calls: Iterable[Classified], actions: Iterable[ManualAction],
@@ -166,6 +171,8 @@ def resolves(group: str, call: InboundCall, policy: Policy) -> bool:
         return True
     if call.answered_in is not None:
         return policy.resolve_other_groups
+    if call.answered_by == "voicemail":
+        return False  # a mailbox outside the groups is nobody's answer
     entry_group = policy.group_named(group)
     if entry_group and call.answered_by in entry_group.members:
         return True  # a direct call answered by a member of the group itself

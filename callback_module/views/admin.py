@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from zoneinfo import available_timezones
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.wrappers import Response
 
 from .. import logs
 from ..extensions import db
@@ -41,7 +41,8 @@ def admin_settings() -> Any:
         status = 422
         flash(_("Nothing was saved: please correct the marked fields."), "error")
     return render_template("callback/admin/settings.html", form=form, settings=SETTINGS,
-                           favourite_url=url_for("callback.lists", _external=True)), status
+                           favourite_url=url_for("callback.lists", _external=True),
+                           timezones=sorted(available_timezones())), status
 
 
 def _save(settings: Settings, before: dict[str, Any], values: dict[str, Any]) -> None:

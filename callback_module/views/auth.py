@@ -6,12 +6,22 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (Flask, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
@@ -33,9 +43,11 @@ class LoginLimiter:
     on their own (a shared store, e.g. Redis, would make it exact).
     """
 
-    def __init__(self, max_failures: int, window: float) -> None:
+    def __init__(self, max_failures: int, window: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.max_failures = max_failures
         self.window = window
+        self.clock = clock
         self._failures: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -47,11 +59,11 @@ class LoginLimiter:
 
     def blocked(self, key: tuple[str, str]) -> bool:
         with self._lock:
-            return len(self._recent(key, time.monotonic())) >= self.max_failures
+            return len(self._recent(key, self.clock())) >= self.max_failures
 
     def failed(self, key: tuple[str, str]) -> None:
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             self._recent(key, now).append(now)
             if len(self._failures) > 10_000:  # forget idle keys so memory stays bounded
                 for stale in [k for k, v in self._failures.items() if not v]:

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -26,6 +27,8 @@ PER_PAGE = 50
 RESULTS = {"answered": _l("answered"), "no_answer": _l("no answer"), "busy": _l("busy"),
            "failed": _l("failed"), "congestion": _l("congestion"), "reached": _l("reached"),
            "voicemail": _l("voicemail"), "wrong_number": _l("wrong number")}
+STATE_LABELS = {"open": _l("Open"), "attempts": _l("Attempts"), "done": _l("Done"),
+                "not_reached": _l("Not reached")}
 
 
 def _now() -> datetime:
@@ -39,7 +42,7 @@ def wants_fragment() -> bool:
             and not request.headers.get("HX-Boosted"))
 
 
-def render_fragments(fragment: str | None, oob: Sequence[str] = (), status: int = 200,
+def render_fragments(fragment: str | None, oob: Sequence[str] = (), status: int = 200, /,
                      **context: Any) -> Response:
     """``fragment``, then each ``oob`` partial rendered with ``oob=True`` for hx-swap-oob.
 
@@ -53,12 +56,12 @@ def render_fragments(fragment: str | None, oob: Sequence[str] = (), status: int 
     return response
 
 
-def render_page(page: str, fragment: str, oob: Sequence[str] = (), status: int = 200,
-                **context: Any) -> Response:
+def render_page(page_template: str, fragment: str, oob: Sequence[str] = (), status: int = 200,
+                /, **context: Any) -> Response:
     """The one place that decides: the whole page, or the fragment (plus oob partials)."""
     if wants_fragment():
         return render_fragments(fragment, oob, status, **context)
-    response = make_response(render_template(page, **context), status)
+    response = make_response(render_template(page_template, **context), status)
     response.vary.add("HX-Request")
     return response
 
@@ -102,6 +105,9 @@ class RowFormat:
         value = attempt.outcome or attempt.result
         return str(RESULTS.get(value, value))
 
+    def state(self, state: str) -> str:
+        return str(STATE_LABELS.get(state, state))
+
     def age(self, entry: Entry) -> str:
         return format_age(self.now - entry.first_call_at)
 
@@ -115,6 +121,13 @@ def format_age(age: timedelta) -> str:
     if hours:
         return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
     return _("%(minutes)d min", minutes=minutes)
+
+
+@blueprint.context_processor
+def page_globals() -> dict[str, Any]:
+    """What base.html needs on every page: the language and the user's skin."""
+    view = (current_user.view or {}) if current_user.is_authenticated else {}
+    return {"page_lang": str(get_locale() or "en"), "skin": view.get("skin", "light")}
 
 
 def visible_group_ids(user: User) -> list[int] | None:
@@ -143,7 +156,8 @@ def list_context(tab: str, page: int) -> dict[str, Any]:
     entries = list_entries([tab], visible_group_ids(current_user), current_intervals(now=_now()),
                            offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
     context.update(entries=entries, page=page, pages=pages, total=total,
-                   fmt=RowFormat.current(), groups=current_user.groups)
+                   fmt=RowFormat.current(), groups=current_user.groups,
+                   period=Settings.load().period)
     return context
 
 
@@ -152,7 +166,7 @@ def list_context(tab: str, page: int) -> dict[str, Any]:
 def lists() -> Response:
     context = list_context(_tab(request.args.get("tab")), _page(request.args.get("page")))
     return render_page("callback/lists.html", "callback/partials/entries_table.html",
-                       oob=("callback/partials/counters.html",), **context)
+                       ("callback/partials/counters.html",), 200, **context)
 
 
 @blueprint.route("/entries/<int:entry_id>/<any(done, not_reached, reopen):kind>",
@@ -165,7 +179,7 @@ def record_entry_action(entry_id: int, kind: str) -> Response:
     tab, page = _tab(request.form.get("tab")), _page(request.form.get("page"))
     status, messages = 200, []
     try:
-        entry = record_action(entry, kind, current_user._get_current_object())
+        record_action(entry, kind, current_user._get_current_object())
     except ActionRefused as exc:
         db.session.rollback()
         status, messages = 409, [("error", str(exc))]
@@ -174,11 +188,10 @@ def record_entry_action(entry_id: int, kind: str) -> Response:
             flash(message, category)
         return redirect(url_for("callback.lists", tab=tab, page=page))
     context = counters_context(tab)
-    context.update(entry=db.session.get(Entry, entry.id), page=page, fmt=RowFormat.current(),
+    context.update(entry=db.session.get(Entry, entry_id), page=page, fmt=RowFormat.current(),
                    messages=messages)
-    oob = ["callback/partials/counters.html"]
-    if messages:
-        oob.append("callback/partials/flash.html")
+    # The flash goes along even when empty: it clears the message of an earlier refusal.
+    oob = ["callback/partials/counters.html", "callback/partials/flash.html"]
     # A row the rules removed (rare) is swapped for nothing, which drops it from the table.
     fragment = "callback/partials/entry_row.html" if context["entry"] else None
     return render_fragments(fragment, oob, status, **context)
