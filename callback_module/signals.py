@@ -16,3 +16,10 @@ Sender: the Flask app. Keyword ``entry_ids``: the set of ids whose row or counte
 
 sync_finished = _signals.signal("callback.sync-finished")
 """Sent by the sync after each run. Sender: the Flask app. Keyword ``run``: the SyncRun row."""
+
+claim_changed = _signals.signal("callback.claim-changed")
+"""Sent after a commit that set or released a claim on an entry.
+
+Sender: the Flask app. Keywords ``entry_id`` and ``expires_at`` (an aware datetime, or None when
+the claim was released). Live push re-renders the entry now and again when the claim expires.
+"""
