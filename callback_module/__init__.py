@@ -35,6 +35,7 @@ class CallbackState:
 
     manifest: Manifest
     scheduler: Any = None
+    live: Any = None  # live.receivers.LivePublisher: its .broadcaster feeds the websockets
 
 
 def init_app(app: Flask) -> CallbackState:
@@ -65,7 +66,9 @@ def init_app(app: Flask) -> CallbackState:
     setup_logging(app)
     with app.app_context():
         _sqlite_pragmas()
-    state = CallbackState(manifest=manifest)
+    from .live.receivers import init_live
+
+    state = CallbackState(manifest=manifest, live=init_live(app))
     app.extensions["callback"] = state
     return state
 

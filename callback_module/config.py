@@ -25,6 +25,8 @@ MODULE_DEFAULTS = {
 def apply_defaults(app: Flask) -> None:
     for key, value in MODULE_DEFAULTS.items():
         app.config.setdefault(key, value)
+    # The server pings every socket, so proxies keep it open and dead clients are noticed.
+    app.config.setdefault("SOCK_SERVER_OPTIONS", {"ping_interval": 25})
     # Agents keep the list open all day: tie the CSRF token to the session, not to an hour.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI",

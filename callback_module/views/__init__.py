@@ -8,4 +8,4 @@ blueprint = Blueprint("callback", __name__, template_folder=str(asset_dir("templ
                       static_folder=str(asset_dir("static") / "callback"),
                       static_url_path="/static")
 
-from . import admin, auth, lists  # noqa: E402,F401
+from . import admin, auth, lists, live  # noqa: E402,F401

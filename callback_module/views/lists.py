@@ -157,7 +157,7 @@ def list_context(tab: str, page: int) -> dict[str, Any]:
                            offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
     context.update(entries=entries, page=page, pages=pages, total=total,
                    fmt=RowFormat.current(), groups=current_user.groups,
-                   period=Settings.load().period)
+                   period=Settings.load().period, poll_seconds=Settings.load().poll_interval)
     return context
 
 
