@@ -93,7 +93,7 @@ def test_a_sync_appends_a_new_entry_and_updates_counters(live_app, monkeypatch, 
         with live_app.app_context():
             import_files([extra], UTC)
             db.session.remove()
-        frame = anna.receive(timeout=1.0)
+        frame = anna.receive(timeout=1.0) + anna.receive(timeout=1.0)
         other = clara.receive(timeout=1.0)
         anna.close()
         clara.close()

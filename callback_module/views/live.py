@@ -45,10 +45,10 @@ def live_socket(ws) -> None:
                     batch.append(events.get_nowait())
                 except queue.Empty:
                     break
-            html = view.render(batch)
+            frames = view.render(batch)
             db.session.remove()
-            if html:
-                ws.send(html)
+            for frame in frames:
+                ws.send(frame)
     finally:
         broadcaster.unsubscribe(events)
         db.session.remove()
@@ -75,13 +75,18 @@ class LiveView:
                                offset=(self.page - 1) * PER_PAGE, limit=PER_PAGE)
         return {e.id for e in entries}
 
-    def render(self, events: list[dict[str, Any]]) -> str:
+    def render(self, events: list[dict[str, Any]]) -> list[str]:
+        """The websocket messages for these events.
+
+        Swapped rows and appended ones go in separate messages: htmx parses a message as one
+        fragment, and a ``<tr>`` next to a ``<tbody>`` at its top level loses the tbody.
+        """
         user = self._user()
         if user is None:
-            return ""
+            return []
         if any(e.get("kind") == "resync" for e in events):
             self.shown = self.rows_on_page()
-            return self._whole_table()
+            return [self._whole_table()]
         ids: set[int] = set()
         for event in events:
             if event.get("kind") == "entries":
@@ -89,16 +94,18 @@ class LiveView:
             elif event.get("kind") == "claim":
                 ids.add(int(event["id"]))
         if not ids:
-            return ""
+            return []
         context = counters_context(self.tab)
         fmt = RowFormat.current()
         groups = visible_group_ids(user)
         intervals = current_intervals(now=_now())
         last_page = self.page >= max(1, -(-context["counts"][self.tab] // PER_PAGE))
-        parts = [self._row_update(entry_id, db.session.get(Entry, entry_id), groups,
-                                  intervals, fmt, last_page) for entry_id in sorted(ids)]
-        parts.append(render_template("callback/partials/counters.html", oob=True, **context))
-        return "".join(p for p in parts if p)
+        updates = [self._row_update(entry_id, db.session.get(Entry, entry_id), groups,
+                                    intervals, fmt, last_page) for entry_id in sorted(ids)]
+        rows = "".join(u for u in updates if u.startswith("<tr"))
+        appended = "".join(u for u in updates if u.startswith("<tbody"))
+        counters = render_template("callback/partials/counters.html", oob=True, **context)
+        return [frame for frame in (rows + counters if rows else counters, appended) if frame]
 
     def _row_update(self, entry_id: int, entry: Entry | None, groups, intervals, fmt,
                     last_page: bool) -> str:
@@ -117,7 +124,7 @@ class LiveView:
             return row
         if entry.state == self.tab and last_page:
             self.shown.add(entry_id)
-            return ('<tr id="entries-empty" hx-swap-oob="delete"></tr>'
+            return ('<tbody id="entries-empty" hx-swap-oob="delete"></tbody>'
                     f'<tbody hx-swap-oob="beforeend:#entry-rows">{row}</tbody>')
         return ""
 

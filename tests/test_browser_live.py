@@ -1,0 +1,133 @@
+"""Two agents in two browsers: what one does, the other sees within a second, no reload."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from browser import chromium  # noqa: F401  (the fixture)
+from live_server import serving
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from callback_module.extensions import db
+from callback_module.file_import import import_files
+from callback_module.models import Entry, Settings
+
+from conftest import FIXTURES, add_fixture_profile, make_app
+
+pytestmark = pytest.mark.browser
+RUN_A = FIXTURES / "runA_unanswered_yes"
+NEW_CALL = ('"","+49301119999","4930555100","from-pstn","""Neu"" <+49301119999>",'
+            '"SIP/carrier-00000099","SIP/201-0000009a","Queue","support,r,,,30",'
+            '"{day} 07:00:00","{day} 07:00:00","{day} 07:00:09",9,9,'
+            '"NO ANSWER","DOCUMENTATION","1795330800.99","","","1795330800.99",99\n')
+
+
+@pytest.fixture
+def site(tmp_path):
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'browser.db'}", CALLBACK_CLAIM_SECONDS=2)
+    with app.app_context():
+        db.create_all()
+        add_fixture_profile(1)
+        import_files([RUN_A / "cdr-csv" / "Master.csv"], UTC)
+        _shift_to_today()
+        db.session.remove()
+    with serving(app) as base:
+        yield app, base
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _shift_to_today() -> None:
+    """Move the recorded calls to today, so the default period (last 7 days) shows them."""
+    from datetime import timedelta
+
+    from callback_module.models import Attempt, Call, EntryCall
+
+    delta = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - datetime(
+        2026, 11, 22, tzinfo=UTC)
+    if delta < timedelta(0):
+        delta = timedelta(0)
+    for model, fields in ((Entry, ("first_call_at", "last_call_at", "closed_at", "updated_at")),
+                          (EntryCall, ("at",)), (Attempt, ("at",)),
+                          (Call, ("started_at", "ended_at"))):
+        for row in db.session.scalars(select(model)):
+            for name in fields:
+                if getattr(row, name) is not None:
+                    setattr(row, name, getattr(row, name) + delta)
+    Settings.load().period = "LAST_7_DAYS"
+    db.session.commit()
+
+
+def login(browser, base: str, username: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(f"{base}/callback/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", f"{username}-pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/callback/")
+    # A marker that a reload would lose: the test checks it is still there at the end.
+    page.evaluate("window.__noReload = true")
+    page.wait_for_function("document.querySelector('#entries') && window.htmx")
+    page.wait_for_timeout(300)  # the socket is open
+    return context, page
+
+
+def entry_id(app, number: str) -> int:
+    with app.app_context():
+        found = db.session.scalar(select(Entry.id).where(Entry.number_e164 == number))
+        db.session.remove()
+        return found
+
+
+def test_done_in_one_browser_moves_the_entry_in_the_other(site, chromium):  # noqa: F811
+    app, base = site
+    a_context, anna = login(chromium, base, "anna")
+    b_context, ben = login(chromium, base, "ben")
+    target = entry_id(app, "+49301110017")
+    row_b = ben.locator(f"#entry-{target}")
+    expect(row_b).to_be_visible()
+    expect(ben.locator("#count-done")).to_have_text("2")
+    anna.locator(f"#entry-{target} button.btn-done").click()
+    expect(ben.locator("#count-done")).to_have_text("3", timeout=1000)
+    expect(row_b).to_contain_text("Moved to Done", timeout=1000)
+    expect(ben.locator("#count-open")).to_have_text("1")
+    assert ben.evaluate("window.__noReload") is True
+    a_context.close()
+    b_context.close()
+
+
+def test_a_missed_call_from_the_sync_appears_on_both(site, chromium, tmp_path):  # noqa: F811
+    app, base = site
+    a_context, anna = login(chromium, base, "anna")
+    b_context, ben = login(chromium, base, "ben")
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    extra = tmp_path / "new.csv"
+    extra.write_text(NEW_CALL.format(day=day))
+    with app.app_context():
+        import_files([extra], UTC)
+        db.session.remove()
+    for page in (anna, ben):
+        expect(page.locator("#entry-rows")).to_contain_text("1119999", timeout=1000)
+        expect(page.locator("#count-open")).to_have_text("3")
+        assert page.evaluate("window.__noReload") is True
+    a_context.close()
+    b_context.close()
+
+
+def test_a_member_of_another_group_is_refused_by_the_server(site, chromium):  # noqa: F811
+    app, base = site
+    context, clara = login(chromium, base, "clara")  # sales and hotline only
+    target = entry_id(app, "+49301110017")  # a support entry
+    assert clara.locator(f"#entry-{target}").count() == 0
+    token = clara.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']")
+    response = clara.request.post(f"{base}/callback/entries/{target}/done",
+                                  form={"tab": "open", "page": "1"},
+                                  headers={"X-CSRFToken": token, "HX-Request": "true"})
+    assert response.status == 403
+    with app.app_context():
+        assert db.session.get(Entry, target).state == "open"
+        db.session.remove()
+    context.close()
