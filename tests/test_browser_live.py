@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from browser import chromium  # noqa: F401  (the fixture)
-from live_server import serving
+from live_server import free_port, server_process, serving
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -131,3 +131,46 @@ def test_a_member_of_another_group_is_refused_by_the_server(site, chromium):  # 
         assert db.session.get(Entry, target).state == "open"
         db.session.remove()
     context.close()
+
+
+def test_the_list_survives_a_server_restart(tmp_path, chromium):  # noqa: F811
+    url = f"sqlite:///{tmp_path / 'restart.db'}"
+    app = make_app(tmp_path, url)
+    with app.app_context():
+        db.create_all()
+        add_fixture_profile(1, poll_interval=1)
+        import_files([RUN_A / "cdr-csv" / "Master.csv"], UTC)
+        _shift_to_today()
+        db.session.remove()
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    port = free_port()
+    with server_process(url, port, tmp_path) as base:
+        context, anna = login(chromium, base, "anna")
+    # The server is gone: the socket closed, and the page polls every poll interval.
+    expect(anna.locator("html")).to_have_class("is-offline", timeout=3000)
+    missed = tmp_path / "while-down.csv"
+    missed.write_text(NEW_CALL.format(day=day))
+    with app.app_context():
+        import_files([missed], UTC)
+        db.session.remove()
+    with server_process(url, port, tmp_path):
+        # Polling brings what happened while the server was down ...
+        expect(anna.locator("#entry-rows")).to_contain_text("1119999", timeout=5000)
+        # ... and the socket is back: the next change is pushed again.
+        expect(anna.locator("html")).not_to_have_class("is-offline", timeout=5000)
+        anna.wait_for_timeout(300)
+        counts = anna.locator("#count-done").inner_text()
+        ben = anna.context.browser.new_context().new_page()
+        ben.goto(base + "/callback/login")
+        ben.fill("input[name=username]", "ben")
+        ben.fill("input[name=password]", "ben-pw")
+        ben.click("button[type=submit]")
+        target = entry_id(app, "+49301110017")
+        ben.locator(f"#entry-{target} button.btn-done").click()
+        expect(anna.locator(f"#entry-{target}")).to_contain_text("Moved to Done", timeout=1000)
+        assert anna.locator("#count-done").inner_text() == str(int(counts) + 1)
+        assert anna.evaluate("window.__noReload") is True
+        ben.context.close()
+    context.close()
+    with app.app_context():
+        db.engine.dispose()
