@@ -11,7 +11,7 @@ from .extensions import db
 from .models import Entry, TimelineEvent, User
 from .policy_loader import load_policy
 from .rules.entries import OUTCOMES
-from .signals import entries_changed
+from .signals import claim_changed, entries_changed
 from .store import recompute
 
 KINDS = ("done", "not_reached", "reopen", "outcome")
@@ -50,12 +50,18 @@ def record_action(entry: Entry, kind: str, user: User, *, call_key: str = "",
                           user_id=user.id, username=user.display_name,
                           data={"call_key": call_key, "outcome": outcome} if call_key else {})
     db.session.add(event)
+    from .claims import drop  # here: claims builds on this module (ActionRefused, may_act)
+
+    released = drop(entry, user, event.at, reason=kind)  # any action ends "calling back now"
     db.session.flush()
     changed = recompute({entry.party_key: entry.first_call_at}, load_policy())
     db.session.commit()
     if changed:
         entries_changed.send(current_app._get_current_object(), entry_ids=changed,
                              source="action")
+    if released:
+        claim_changed.send(current_app._get_current_object(), entry_id=entry.id,
+                           expires_at=None)
     return db.session.get(Entry, entry.id) or entry
 
 

@@ -1,24 +1,39 @@
-"""The module's WTForms: login, and the settings form built from the settings table."""
+"""The module's WTForms: login, the settings form built from the settings table, admin forms."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import func, select
 from wtforms import (
     BooleanField,
     Field,
+    IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .settings_schema import SETTINGS, Setting, SettingsError, check_value
+from .extensions import db
+from .models import Group, User
+from .settings_schema import LOG_LEVELS, SETTINGS, Setting, SettingsError, check_value
 
 
 class LoginForm(FlaskForm):
@@ -95,3 +110,122 @@ class SettingsForm(FlaskForm):
 
 for _setting in SETTINGS:
     setattr(SettingsForm, _setting.key, _field_for(_setting))
+
+
+# Admin forms: groups and users. Uniqueness is checked here, so the message sits at the field.
+EXTENSION = re.compile(r"^[0-9A-Za-z*#+._-]{1,40}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+GROUP_TYPE_LABELS = {"queue": _l("Queue"), "ringall": _l("Ring-all group"),
+                     "hunt": _l("Hunt group")}
+LANGUAGE_LABELS = [SelectChoice("", _l("Browser default")), SelectChoice("de", "Deutsch"),
+                   SelectChoice("en", "English")]
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def split_extensions(text: str | None) -> list[str]:
+    """``"201, 202 203"`` as ``["201", "202", "203"]``, in order, without repeats."""
+    return list(dict.fromkeys(t for t in re.split(r"[\s,;]+", text or "") if t))
+
+
+class GroupForm(FlaskForm):
+    """A group of the PBX; ``group_id`` is the edited group's, so its own name is no clash."""
+
+    group_id: int | None = None
+    name = StringField(_l("Name"), filters=[_strip],
+                       validators=[DataRequired(), Length(max=80)])
+    type = SelectField(_l("Type"),
+                       choices=[SelectChoice(k, v) for k, v in GROUP_TYPE_LABELS.items()])
+    pbx_id = StringField(_l("PBX identifier"), filters=[_strip],
+                         validators=[DataRequired(), Length(max=80)],
+                         description=_l("The queue name or the ring group's number, "
+                                        "as the PBX knows it."),
+                         render_kw={"spellcheck": "false"})
+    members = StringField(_l("Members"), description=_l(
+        "Extensions, separated by commas or spaces, e.g. 201, 202."),
+        render_kw={"spellcheck": "false", "inputmode": "numeric"})
+    target_minutes = IntegerField(
+        _l("First attempt within (minutes)"), default=0,
+        validators=[InputRequired(), NumberRange(0, 10080)],
+        description=_l("Entries waiting longer for a first attempt are highlighted; "
+                       "0 = no target. At most 10080 (a week)."),
+        render_kw={"min": 0, "max": 10080, "inputmode": "numeric"})
+
+    def validate_name(self, field: Field) -> None:
+        other = db.session.scalar(select(Group).where(
+            func.lower(Group.name) == field.data.lower(), Group.id != (self.group_id or 0)))
+        if other is not None:
+            raise ValidationError(_("Another group is already called that."))
+
+    def validate_pbx_id(self, field: Field) -> None:
+        # Two groups on one queue would split its calls at random between them.
+        other = db.session.scalar(select(Group).where(
+            Group.pbx_id == field.data, Group.id != (self.group_id or 0)))
+        if other is not None:
+            raise ValidationError(_("The group %(name)s already has this PBX identifier.",
+                                     name=other.name))
+
+    def validate_members(self, field: Field) -> None:
+        bad = [t for t in split_extensions(field.data) if not EXTENSION.match(t)]
+        if bad:
+            raise ValidationError(_("Not an extension: %(items)s", items=", ".join(bad)))
+
+
+class UserForm(FlaskForm):
+    """A user as the admin edits it; ``user_id`` is the edited user's."""
+
+    user_id: int | None = None
+    username = StringField(_l("Username"), filters=[_strip], validators=[
+        DataRequired(), Length(max=80),
+        Regexp(r"^[\w.@+-]+$", message=_l("Letters, digits and . @ + - _ only."))],
+        render_kw={"autocomplete": "off", "spellcheck": "false"})
+    name = StringField(_l("Name"), filters=[_strip], validators=[Length(max=120)])
+    extension = StringField(_l("Extension"), filters=[_strip], validators=[
+        Optional(), Regexp(EXTENSION, message=_l("Digits (and * # + . - _) only, at most 40."))],
+        render_kw={"inputmode": "numeric"})
+    email = StringField(_l("E-mail"), filters=[_strip], validators=[
+        Optional(), Length(max=254), Regexp(EMAIL, message=_l("Not an e-mail address."))],
+        render_kw={"type": "email", "autocomplete": "off"})
+    role = SelectField(_l("Role"), choices=[SelectChoice("agent", _l("Agent")),
+                                            SelectChoice("admin", _l("Admin"))])
+    groups = CheckboxListField(_l("Groups"), coerce=int, choices=[])
+    language = SelectField(_l("Language"), choices=LANGUAGE_LABELS)
+
+    def validate_username(self, field: Field) -> None:
+        other = db.session.scalar(select(User).where(
+            func.lower(User.username) == field.data.lower(), User.id != (self.user_id or 0)))
+        if other is not None:
+            raise ValidationError(_("This username is taken."))
+
+    def validate_extension(self, field: Field) -> None:
+        # The lists name who called back by extension: one extension, one person.
+        other = db.session.scalar(select(User).where(
+            User.extension == field.data, User.id != (self.user_id or 0)))
+        if field.data and other is not None:
+            raise ValidationError(_("%(user)s already has this extension.",
+                                     user=other.username))
+
+
+PASSWORD_HINT = _l("Leave empty to have one generated. It is shown once.")
+PASSWORD_LENGTH = _l("At least 8 characters, at most 200.")
+
+
+class NewUserForm(UserForm):
+    password = PasswordField(_l("Password"), description=PASSWORD_HINT,
+                             validators=[Optional(),
+                                         Length(min=8, max=200, message=PASSWORD_LENGTH)],
+                             render_kw={"autocomplete": "new-password"})
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), description=PASSWORD_HINT,
+                             validators=[Optional(),
+                                         Length(min=8, max=200, message=PASSWORD_LENGTH)],
+                             render_kw={"autocomplete": "new-password"})
+
+
+class LogLevelForm(FlaskForm):
+    log_level = SelectField(_l("Log level"), choices=list(LOG_LEVELS),
+                            description=_l("What the module writes to its log from now on."))

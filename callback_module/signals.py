@@ -11,7 +11,8 @@ entries_changed = _signals.signal("callback.entries-changed")
 """Sent by the store's callers after a commit changed entries.
 
 Sender: the Flask app. Keyword ``entry_ids``: the set of ids whose row or counters changed
-(deleted ids included). ``source``: "sync", "import" or "action".
+(deleted ids included). ``source``: "sync", "import", "action" or "claim" (a claim was set or
+released; the entry itself is unchanged but its row shows who is calling).
 """
 
 sync_finished = _signals.signal("callback.sync-finished")

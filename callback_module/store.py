@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
@@ -160,27 +160,25 @@ def _recompute_chunk(since: dict[str, datetime], policy: Policy,
                      groups: dict[str, Group]) -> set[int]:
     parties = list(since)
     windows = _window_starts(since)
-    oldest = min(windows.values())
     calls: dict[str, list] = defaultdict(list)
+    # Each caller from their own window: one regular caller's old open entry must not make
+    # the query read every other caller's history too.
     for call in db.session.scalars(
-            select(Call).where(Call.party_key.in_(parties), Call.started_at >= oldest)
+            select(Call).where(_per_party(Call.party_key, Call.started_at, windows))
             .options(selectinload(Call.legs), selectinload(Call.queue_events))):
-        if call.started_at >= windows[call.party_key]:
-            judged = classify(call.record(), policy)
-            if judged is not None and judged.party_key == call.party_key:
-                calls[call.party_key].append(judged)
-    actions = _actions(parties, oldest)
+        judged = classify(call.record(), policy)
+        if judged is not None and judged.party_key == call.party_key:
+            calls[call.party_key].append(judged)
+    actions = _actions(windows)
     existing: dict[str, list[Entry]] = defaultdict(list)
     for entry in db.session.scalars(
-            select(Entry).where(Entry.party_key.in_(parties), Entry.first_call_at >= oldest)
+            select(Entry).where(_per_party(Entry.party_key, Entry.first_call_at, windows))
             .options(selectinload(Entry.calls), selectinload(Entry.attempts))):
-        if entry.first_call_at >= windows[entry.party_key]:
-            existing[entry.party_key].append(entry)
+        existing[entry.party_key].append(entry)
     touched: list[Entry] = []
     deleted: set[int] = set()
     for party in parties:
-        mine = [a for a in actions.get(party, ()) if a.at >= windows[party]]
-        states = [s for s in build_entries(calls.get(party, ()), mine, policy)
+        states = [s for s in build_entries(calls.get(party, ()), actions.get(party, ()), policy)
                   if s.group in groups]
         rows, gone = _reconcile(states, existing.get(party, []), groups)
         touched += rows
@@ -212,10 +210,16 @@ def _window_starts(since: dict[str, datetime]) -> dict[str, datetime]:
     return windows
 
 
-def _actions(parties: list[str], start: datetime) -> dict[str, list[ManualAction]]:
+def _per_party(party_column, time_column, windows: dict[str, datetime]):
+    """party = p AND time >= window(p), for each party: what one caller's rebuild reads."""
+    return or_(*(and_(party_column == party, time_column >= start)
+                 for party, start in windows.items()))
+
+
+def _actions(windows: dict[str, datetime]) -> dict[str, list[ManualAction]]:
     rows = db.session.execute(
         select(TimelineEvent, Group.name).join(Group, TimelineEvent.group_id == Group.id)
-        .where(TimelineEvent.party_key.in_(parties), TimelineEvent.at >= start,
+        .where(_per_party(TimelineEvent.party_key, TimelineEvent.at, windows),
                TimelineEvent.kind.in_(ACTION_KINDS))).all()
     actions: dict[str, list[ManualAction]] = defaultdict(list)
     for ev, name in rows:

@@ -3,7 +3,8 @@
 A real connector, not a test mock: each fetch lets the simulated PBX write the calls that ended
 since the last one into instance/demo/, then reads those files back through the same parsers as
 the Asterisk files connector. On its first run it writes the last two hours of traffic, so the
-list is full at once.
+list is full at once. Click-to-dial works: the call it places arrives with a later fetch
+(:mod:`.demo_originate`).
 """
 
 from __future__ import annotations
@@ -12,16 +13,22 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .base import Batch, Connector, ConnectorField, Status
+from . import demo_originate
+from .base import Batch, Connector, ConnectorField, OriginateResult, Status
 from .demo_traffic import DemoPbx
 from .files import FollowedFiles
 from .registry import register_connector
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)  # one place, so tests can fix the simulated PBX's clock
 
 
 @register_connector
 class DemoConnector(Connector):
     name = "demo"
     label = "Demo PBX (simulated Asterisk)"
+    can_originate = True
     fields = (
         ConnectorField("seed", "Seed", "int", 7, help="The same seed gives the same calls."),
         ConnectorField("rate_per_hour", "Calls per hour", "int", 120),
@@ -42,15 +49,32 @@ class DemoConnector(Connector):
 
     def fetch(self, cursor: dict[str, Any] | None, now: datetime | None = None) -> Batch:
         cursor = dict(cursor or {})
-        now = now or datetime.now(UTC)
+        now = now or _now()
         since = (datetime.fromisoformat(cursor["sim_until"]) if "sim_until" in cursor
                  else now - timedelta(minutes=int(self.config["backfill_minutes"])))
         self.write_calls(since, now)
+        originated = self._write_originated(cursor.get("originate"), now)
         master, queue_log = self._paths()
         batch = FollowedFiles([("cdr", master, None), ("queue_log", queue_log, None)],
                               self.timezone).read(cursor.get("files"))
-        batch.cursor = {"sim_until": now.isoformat(), "files": batch.cursor}
+        batch.cursor = {"sim_until": now.isoformat(), "files": batch.cursor,
+                        "originate": originated}
         return batch
+
+    def originate(self, extension: str, number: str, attempt_id: str) -> OriginateResult:
+        """Take the request as Asterisk takes an async Originate; the call shows up later."""
+        demo_originate.record(self.directory, demo_originate.OriginateRequest(
+            attempt_id, extension, number, _now()))
+        return OriginateResult(True, f"The demo PBX rings {extension}, then dials {number}.",
+                               attempt_id)
+
+    def _write_originated(self, cursor: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
+        calls, cursor = demo_originate.ended_calls(self.directory, cursor, now, self.timezone)
+        if calls:
+            with open(self._paths()[0], "a", encoding="utf-8") as cdr:
+                for call in sorted(calls, key=lambda c: (c.ends_at, c.linkedid)):
+                    cdr.writelines(call.cdr_lines)
+        return cursor
 
     def write_calls(self, since: datetime, until: datetime) -> int:
         """Append the calls that ended in [since, until) as Asterisk would; how many."""

@@ -8,4 +8,14 @@ blueprint = Blueprint("callback", __name__, template_folder=str(asset_dir("templ
                       static_folder=str(asset_dir("static") / "callback"),
                       static_url_path="/static")
 
-from . import admin, auth, lists, live  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    admin,
+    admin_groups,
+    admin_log,
+    admin_users,
+    auth,
+    entries,
+    lists,
+    live,
+    viewprefs,
+)

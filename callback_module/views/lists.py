@@ -1,14 +1,14 @@
-"""The lists page (four tabs per group) and the one-click actions on its rows."""
+"""The lists page (four tabs per group) and how its rows show; the rows' actions: entries.py."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import make_response, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,16 +17,22 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from .. import numbers
-from ..actions import ActionRefused, may_act, record_action
+from ..claims import live_claims, seconds_left
+from ..dial import connector_can_dial
 from ..extensions import db
-from ..models import STATES, Attempt, Entry, Settings, User
+from ..models import OPEN_STATES, STATES, Attempt, Claim, Entry, EntryCall, Settings, User
 from ..queries import count_by_state, current_intervals, list_entries
-from . import blueprint
+from ..rules.entries import OUTCOMES
+from . import blueprint, viewprefs
 
 PER_PAGE = 50
 RESULTS = {"answered": _l("answered"), "no_answer": _l("no answer"), "busy": _l("busy"),
            "failed": _l("failed"), "congestion": _l("congestion"), "reached": _l("reached"),
            "voicemail": _l("voicemail"), "wrong_number": _l("wrong number")}
+ENDINGS = {"abandoned": _l("caller hung up"), "timeout": _l("queue timeout"),
+           "no_agents": _l("no agents"), "left_by_key": _l("left by key"),
+           "withdrawn": _l("withdrawn"), "busy": _l("busy"), "no_answer": _l("no answer"),
+           "voicemail": _l("voicemail"), "answered": _l("answered too briefly")}
 STATE_LABELS = {"open": _l("Open"), "attempts": _l("Attempts"), "done": _l("Done"),
                 "not_reached": _l("Not reached")}
 
@@ -74,14 +80,23 @@ class RowFormat:
     region: str
     now: datetime
     people: dict[str, str]
+    show_group: bool = True  # the viewer's view settings (viewprefs), so the live push,
+    summarize: bool = True   # which renders rows outside a page, shows the same columns
+    claims: dict[int, Claim] = field(default_factory=dict)  # live ones, by entry id
+    viewer_id: int | None = None
+    can_call: bool = False  # the active connector can place calls
 
     @classmethod
     def current(cls) -> RowFormat:
         settings = Settings.load()
         people = {u.extension: u.display_name for u in db.session.scalars(
             select(User).where(User.extension != ""))}
+        view = viewprefs.prefs(current_user)
         return cls(ZoneInfo(settings.timezone or "UTC"), settings.default_region or "DE",
-                   _now(), people)
+                   _now(), people, view["show_group"], view["summarize"],
+                   claims=live_claims(),
+                   viewer_id=current_user.id if current_user.is_authenticated else None,
+                   can_call=connector_can_dial())
 
     def number(self, entry: Entry) -> str:
         return numbers.display(entry.number, entry.number_e164, self.region)
@@ -101,9 +116,26 @@ class RowFormat:
         name = self.people.get(extension)
         return f"{name} ({extension})" if name and extension else extension or _("unknown")
 
+    def ended(self, call: EntryCall) -> str:
+        return str(ENDINGS.get(call.ended, call.ended or _("missed")))
+
     def result(self, attempt: Attempt) -> str:
-        value = attempt.outcome or attempt.result
-        return str(RESULTS.get(value, value))
+        """The PBX's result, then the agent's outcome where one was set: "answered → voicemail"."""
+        text = str(RESULTS.get(attempt.result, attempt.result))
+        if attempt.outcome and attempt.outcome != attempt.result:
+            text += " → " + str(RESULTS.get(attempt.outcome, attempt.outcome))
+        return text
+
+    def outcomes(self) -> list[tuple[str, str]]:
+        return [(value, str(RESULTS[value])) for value in OUTCOMES]
+
+    def claim(self, entry: Entry) -> Claim | None:
+        """Who is calling back now; a closed entry has nobody left to call."""
+        return self.claims.get(entry.id) if entry.state in OPEN_STATES else None
+
+    def claim_left(self, claim: Claim) -> str:
+        left = seconds_left(claim)
+        return f"{left // 60}:{left % 60:02d}"
 
     def state(self, state: str) -> str:
         return str(STATE_LABELS.get(state, state))
@@ -125,14 +157,15 @@ def format_age(age: timedelta) -> str:
 
 @blueprint.context_processor
 def page_globals() -> dict[str, Any]:
-    """What base.html needs on every page: the language and the user's skin."""
-    view = (current_user.view or {}) if current_user.is_authenticated else {}
-    return {"page_lang": str(get_locale() or "en"), "skin": view.get("skin", "light")}
+    """What base.html needs on every page: the language, the user's skin and font size."""
+    view = viewprefs.prefs(current_user)
+    return {"page_lang": str(get_locale() or "en"), "skin": view["skin"],
+            "font_size": viewprefs.font_size(view["font_step"])}
 
 
 def visible_group_ids(user: User) -> list[int] | None:
-    """The groups whose lists the user works; None means all of them (admins)."""
-    return None if user.is_admin else [g.id for g in user.groups]
+    """The groups whose lists the user shows (their choice among those allowed); None = all."""
+    return viewprefs.shown_group_ids(user)
 
 
 def _tab(value: str | None) -> str:
@@ -157,6 +190,7 @@ def list_context(tab: str, page: int) -> dict[str, Any]:
                            offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
     context.update(entries=entries, page=page, pages=pages, total=total,
                    fmt=RowFormat.current(), groups=current_user.groups,
+                   **viewprefs.toolbar_context(current_user),
                    period=Settings.load().period, poll_seconds=Settings.load().poll_interval)
     return context
 
@@ -167,31 +201,3 @@ def lists() -> Response:
     context = list_context(_tab(request.args.get("tab")), _page(request.args.get("page")))
     return render_page("callback/lists.html", "callback/partials/entries_table.html",
                        ("callback/partials/counters.html",), 200, **context)
-
-
-@blueprint.route("/entries/<int:entry_id>/<any(done, not_reached, reopen):kind>",
-                 methods=["POST"])
-@login_required
-def record_entry_action(entry_id: int, kind: str) -> Response:
-    entry = db.get_or_404(Entry, entry_id)
-    if not may_act(current_user, entry):
-        abort(403)
-    tab, page = _tab(request.form.get("tab")), _page(request.form.get("page"))
-    status, messages = 200, []
-    try:
-        record_action(entry, kind, current_user._get_current_object())
-    except ActionRefused as exc:
-        db.session.rollback()
-        status, messages = 409, [("error", str(exc))]
-    if not wants_fragment():
-        for category, message in messages:
-            flash(message, category)
-        return redirect(url_for("callback.lists", tab=tab, page=page))
-    context = counters_context(tab)
-    context.update(entry=db.session.get(Entry, entry_id), page=page, fmt=RowFormat.current(),
-                   messages=messages)
-    # The flash goes along even when empty: it clears the message of an earlier refusal.
-    oob = ["callback/partials/counters.html", "callback/partials/flash.html"]
-    # A row the rules removed (rare) is swapped for nothing, which drops it from the table.
-    fragment = "callback/partials/entry_row.html" if context["entry"] else None
-    return render_fragments(fragment, oob, status, **context)
