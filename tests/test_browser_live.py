@@ -82,7 +82,7 @@ def entry_id(app, number: str) -> int:
         return found
 
 
-def test_done_in_one_browser_moves_the_entry_in_the_other(site, chromium):  # noqa: F811
+def test_done_in_one_browser_moves_the_entry_in_the_other(site, chromium):
     app, base = site
     a_context, anna = login(chromium, base, "anna")
     b_context, ben = login(chromium, base, "ben")
@@ -99,7 +99,7 @@ def test_done_in_one_browser_moves_the_entry_in_the_other(site, chromium):  # no
     b_context.close()
 
 
-def test_a_missed_call_from_the_sync_appears_on_both(site, chromium, tmp_path):  # noqa: F811
+def test_a_missed_call_from_the_sync_appears_on_both(site, chromium, tmp_path):
     app, base = site
     a_context, anna = login(chromium, base, "anna")
     b_context, ben = login(chromium, base, "ben")
@@ -117,7 +117,7 @@ def test_a_missed_call_from_the_sync_appears_on_both(site, chromium, tmp_path): 
     b_context.close()
 
 
-def test_a_member_of_another_group_is_refused_by_the_server(site, chromium):  # noqa: F811
+def test_a_member_of_another_group_is_refused_by_the_server(site, chromium):
     app, base = site
     context, clara = login(chromium, base, "clara")  # sales and hotline only
     target = entry_id(app, "+49301110017")  # a support entry
@@ -133,7 +133,7 @@ def test_a_member_of_another_group_is_refused_by_the_server(site, chromium):  # 
     context.close()
 
 
-def test_the_list_survives_a_server_restart(tmp_path, chromium):  # noqa: F811
+def test_the_list_survives_a_server_restart(tmp_path, chromium):
     url = f"sqlite:///{tmp_path / 'restart.db'}"
     app = make_app(tmp_path, url)
     with app.app_context():

@@ -143,16 +143,36 @@ class RowFormat:
     def age(self, entry: Entry) -> str:
         return format_age(self.now - entry.first_call_at)
 
+    def age_seconds(self, entry: Entry) -> int:
+        return max(0, int((self.now - entry.first_call_at).total_seconds()))
+
+    def due_in(self, entry: Entry) -> int | None:
+        """Seconds until the group's "first attempt within N minutes" target passes (negative:
+        overdue); None when it does not apply (no target, or an attempt was made)."""
+        target = entry.group.target_minutes if entry.group else 0
+        if not target or entry.state != "open":
+            return None
+        due = entry.first_call_at + timedelta(minutes=target)
+        return int((due - self.now).total_seconds())
+
 
 def format_age(age: timedelta) -> str:
+    """How long a caller has waited; live.js counts on with the same words (AGE_FORMATS)."""
     minutes = max(0, int(age.total_seconds() // 60))
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        return _("%(days)d d %(hours)d h", days=days, hours=hours)
+        return _("%(days)s d %(hours)s h", days=days, hours=hours)
     if hours:
-        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
-    return _("%(minutes)d min", minutes=minutes)
+        return _("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
+    return _("%(minutes)s min", minutes=minutes)
+
+
+def age_formats() -> dict[str, str]:
+    """format_age's words with {d} {h} {m} for the browser to fill in."""
+    return {"d": _("%(days)s d %(hours)s h", days="{d}", hours="{h}"),
+            "h": _("%(hours)s h %(minutes)s min", hours="{h}", minutes="{m}"),
+            "m": _("%(minutes)s min", minutes="{m}")}
 
 
 @blueprint.context_processor
@@ -160,7 +180,7 @@ def page_globals() -> dict[str, Any]:
     """What base.html needs on every page: the language, the user's skin and font size."""
     view = viewprefs.prefs(current_user)
     return {"page_lang": str(get_locale() or "en"), "skin": view["skin"],
-            "font_size": viewprefs.font_size(view["font_step"])}
+            "font_size": viewprefs.font_size(view["font_step"]), "age_formats": age_formats}
 
 
 def visible_group_ids(user: User) -> list[int] | None:
