@@ -174,3 +174,47 @@ def test_the_list_survives_a_server_restart(tmp_path, chromium):
     context.close()
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_claim_shows_on_the_other_screen_and_expires(site, chromium):
+    app, base = site  # CALLBACK_CLAIM_SECONDS is 2 in this app
+    a_context, anna = login(chromium, base, "anna")
+    b_context, ben = login(chromium, base, "ben")
+    target = entry_id(app, "+49301110017")
+    anna.locator(f"#entry-{target} button.btn-claim").click()
+    claim_on_b = ben.locator(f"#entry-{target} .claim")
+    expect(claim_on_b).to_contain_text("Anna Agent is calling back now", timeout=1000)
+    expect(ben.locator(f"#entry-{target} button.btn-claim")).to_have_count(0)
+    expect(anna.locator(f"#entry-{target} .claim")).to_contain_text("You are calling back now")
+    # Two seconds later the claim has expired, and both screens say so without a reload.
+    expect(claim_on_b).to_have_count(0, timeout=3500)
+    expect(ben.locator(f"#entry-{target} button.btn-claim")).to_have_count(1)
+    expect(anna.locator(f"#entry-{target} .claim")).to_have_count(0)
+    assert ben.evaluate("window.__noReload") is True
+    a_context.close()
+    b_context.close()
+
+
+def test_skin_and_font_size_survive_a_reload(site, chromium):
+    _, base = site
+    context, anna = login(chromium, base, "anna")
+    html = anna.locator("html")
+    expect(html).to_have_attribute("data-skin", "light")
+    size_before = anna.evaluate("getComputedStyle(document.documentElement).fontSize")
+    anna.locator("#view-toolbar button[name=skin]").click()
+    expect(html).to_have_attribute("data-skin", "dark")
+    anna.locator("#view-toolbar button[name=font][value=bigger]").click()
+    anna.wait_for_timeout(300)
+    anna.locator("#view-toolbar button[name=font][value=bigger]").click()
+    anna.wait_for_timeout(300)
+    size_after = anna.evaluate("getComputedStyle(document.documentElement).fontSize")
+    assert float(size_after[:-2]) > float(size_before[:-2])
+    anna.reload()
+    expect(html).to_have_attribute("data-skin", "dark")
+    assert anna.evaluate("getComputedStyle(document.documentElement).fontSize") == size_after
+    # And in a fresh browser: the settings are kept on the server, not in the browser.
+    other_context, again = login(chromium, base, "anna")
+    expect(again.locator("html")).to_have_attribute("data-skin", "dark")
+    assert again.evaluate("getComputedStyle(document.documentElement).fontSize") == size_after
+    context.close()
+    other_context.close()
