@@ -22,11 +22,11 @@ run: $(STAMP)
 	$(BIN)/python -m callback_module.serve
 
 test: $(STAMP)
-	$(BIN)/ruff check callback_module tests bench
+	$(BIN)/ruff check callback_module tests bench docs
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check callback_module tests bench
+	$(BIN)/ruff check callback_module tests bench docs
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

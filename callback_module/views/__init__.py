@@ -13,6 +13,7 @@ from . import (  # noqa: E402,F401
     admin_groups,
     admin_log,
     admin_users,
+    api,
     auth,
     entries,
     lists,
