@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -93,6 +94,16 @@ def store_app(request, tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def login_with_csrf(client, username: str) -> None:
+    """Log in as a browser does when CSRF protection is on: the token from the login form."""
+    page = client.get("/callback/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/callback/login", data={"username": username,
+                                                     "password": f"{username}-pw",
+                                                     "csrf_token": token})
+    assert response.status_code == 302, response.status_code
 
 
 def add_fixture_profile(profile: int = 1, **settings) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from callback_module.rules.entries import ACTION_KINDS
 from callback_module.signals import claim_changed, entries_changed
 from callback_module.views import lists as lists_view
 
-from conftest import add_fixture_profile, make_app
+from conftest import add_fixture_profile, login_with_csrf, make_app
 from test_views_lists import NOON, csrf_token, entry, import_run_a, login, page, row
 
 OPEN_NUMBER = "+49301110017"  # S07b: open in support, members anna (201) and ben (202)
@@ -183,10 +182,7 @@ def test_claim_seconds_and_csrf(tmp_path, monkeypatch, clock):
         add_fixture_profile(1)
         import_run_a()
         client = app.test_client()
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                          client.get("/callback/login").get_data(as_text=True)).group(1)
-        client.post("/callback/login", data={"username": "anna", "password": "anna-pw",
-                                             "csrf_token": token})
+        login_with_csrf(client, "anna")
         target = entry("support", OPEN_NUMBER)
         url = f"/callback/entries/{target.id}/claim"
         assert client.post(url, data={"tab": "open"}).status_code == 400

@@ -20,7 +20,7 @@ from callback_module.models import Claim, ConnectorConfig, Entry, TimelineEvent
 from callback_module.sync import run_sync
 from callback_module.views import lists as lists_view
 
-from conftest import add_fixture_profile, make_app
+from conftest import add_fixture_profile, login_with_csrf, make_app
 from test_views_lists import NOON, csrf_token, entry, import_run_a, login, page, row
 
 OPEN_NUMBER = "+49301110017"  # S07b: open in support (201 anna, 202 ben)
@@ -191,10 +191,7 @@ def test_call_needs_the_csrf_token(tmp_path, clock):
         db.create_all()
         setup_demo_pbx()
         client = app.test_client()
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                          client.get("/callback/login").get_data(as_text=True)).group(1)
-        client.post("/callback/login", data={"username": "anna", "password": "anna-pw",
-                                             "csrf_token": token})
+        login_with_csrf(client, "anna")
         target = entry("support", OPEN_NUMBER)
         assert call(client, target.id).status_code == 400
         assert requests(app) == []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 
@@ -11,7 +9,7 @@ from callback_module.extensions import db
 from callback_module.models import Entry, TimelineEvent
 from callback_module.views import lists as lists_view
 
-from conftest import add_fixture_profile, make_app
+from conftest import add_fixture_profile, login_with_csrf, make_app
 from test_views_lists import (
     NOON,
     RUN_A,
@@ -130,10 +128,7 @@ def test_outcome_needs_the_csrf_token(tmp_path, monkeypatch):
         add_fixture_profile(1)
         import_run_a()
         client = app.test_client()
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                          client.get("/callback/login").get_data(as_text=True)).group(1)
-        client.post("/callback/login", data={"username": "anna", "password": "anna-pw",
-                                             "csrf_token": token})
+        login_with_csrf(client, "anna")
         target = entry("support", REACHED)
         assert set_outcome(client, target, "voicemail").status_code == 400
         assert fresh(target.id).state == "done"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from callback_module.models import Attempt, Entry, EntryCall, Group, TimelineEve
 from callback_module.timeline import build_timeline, load_timeline
 from callback_module.views import lists as lists_view
 
-from conftest import add_fixture_profile, make_app
+from conftest import add_fixture_profile, login_with_csrf, make_app
 from test_views_lists import NOON, csrf_token, entry, import_run_a, login, page
 
 S01 = "+49301110001"  # missed, then busy, no answer and answered (all by 202): done
@@ -133,10 +132,7 @@ def test_timeline_shows_a_claim_made_with_csrf(tmp_path, monkeypatch):
         add_fixture_profile(1)
         import_run_a()
         client = app.test_client()
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                          client.get("/callback/login").get_data(as_text=True)).group(1)
-        client.post("/callback/login", data={"username": "ben", "password": "ben-pw",
-                                             "csrf_token": token})
+        login_with_csrf(client, "ben")
         target = entry("support", OPEN)
         response = client.post(f"/callback/entries/{target.id}/claim",
                                data={"tab": "open", "csrf_token": csrf_token(page(client))})
