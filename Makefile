@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app callback_module
 
-.PHONY: run test lint bench install clean screenshots
+.PHONY: run test lint bench install clean translations screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,20 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# The German catalog: extract the sources' text, merge it into the .po (new text comes in empty
+# for a translator to fill in; tests/test_i18n.py fails until it is), and compile the .mo.
+# _l is lazy_gettext; NP_ marks a singular and plural pair in the modules without Flask (i18n.py).
+TRANSLATIONS := callback_module/translations
+BABEL_KEYWORDS := -k _l -k NP_:1,2
+
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --add-location=file --sort-output \
+		--project=Callback --no-wrap -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l de \
+		--no-fuzzy-matching --ignore-obsolete --no-wrap
+	rm $(TRANSLATIONS)/messages.pot
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

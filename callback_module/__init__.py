@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from .config import apply_defaults, load_environment, secret_key
+from .config import add_translations, apply_defaults, load_environment, secret_key
 from .extensions import babel, csrf, db, login_manager, migrate, sock
 from .manifest import Manifest, ManifestError, load_manifest
 
@@ -52,6 +52,7 @@ def init_app(app: Flask) -> CallbackState:
     login_manager.init_app(app)
     login_manager.login_view = "callback.login"
     csrf.init_app(app)
+    add_translations(app, str(PACKAGE_DIR / "translations"))
     if "babel" not in app.extensions:
         babel.init_app(app, locale_selector=_locale)
     sock.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .extensions import db
@@ -30,21 +31,21 @@ def record_action(entry: Entry, kind: str, user: User, *, call_key: str = "",
                   outcome: str = "", at: datetime | None = None) -> Entry:
     """Record ``kind`` by ``user`` on ``entry``, rebuild the entry, commit, announce."""
     if kind not in KINDS:
-        raise ActionRefused(f"unknown action {kind!r}")
+        raise ActionRefused(_("unknown action %(kind)s", kind=repr(kind)))
     if not may_act(user, entry):
-        raise ActionRefused("Only members of the group and admins may act on this entry.")
+        raise ActionRefused(_("Only members of the group and admins may act on this entry."))
     if kind in ("done", "not_reached") and entry.state not in ("open", "attempts"):
-        raise ActionRefused("This entry is already closed.")
+        raise ActionRefused(_("This entry is already closed."))
     if kind == "reopen" and entry.state in ("open", "attempts"):
-        raise ActionRefused("This entry is open already.")
+        raise ActionRefused(_("This entry is open already."))
     if kind == "reopen" and _newer_open_entry(entry):
-        raise ActionRefused("A newer entry for this caller is open in this group; "
-                            "work on that one.")
+        raise ActionRefused(_("A newer entry for this caller is open in this group; "
+                              "work on that one."))
     if kind == "outcome":
         if outcome not in OUTCOMES:
-            raise ActionRefused(f"unknown outcome {outcome!r}")
+            raise ActionRefused(_("unknown outcome %(outcome)s", outcome=repr(outcome)))
         if call_key not in {a.call_key for a in entry.attempts}:
-            raise ActionRefused("That call is not an attempt of this entry.")
+            raise ActionRefused(_("That call is not an attempt of this entry."))
     event = TimelineEvent(group_id=entry.group_id, party_key=entry.party_key,
                           anchor_key=entry.anchor_key, at=at or datetime.now(UTC), kind=kind,
                           user_id=user.id, username=user.display_name,

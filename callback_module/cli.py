@@ -62,11 +62,13 @@ def sync_command() -> None:
 @click.option("--max-seconds", type=int, default=None, help="Stop cleanly after N seconds.")
 def worker_command(max_seconds: int | None) -> None:
     """Run the scheduler (and live connectors) in this process until stopped."""
-    from .scheduler import start_scheduler
+    from .scheduler import start_live_connector, start_scheduler, stop_live_connector
 
-    scheduler = start_scheduler(current_app._get_current_object())
+    app = current_app._get_current_object()
+    scheduler = start_scheduler(app)
     if scheduler is None:
         raise click.ClickException("the scheduler does not run under TESTING")
+    live = start_live_connector(app)
     click.echo("worker running" + (f" for {max_seconds} s" if max_seconds else ""), err=True)
     deadline = time.monotonic() + max_seconds if max_seconds else None
     try:
@@ -76,6 +78,8 @@ def worker_command(max_seconds: int | None) -> None:
         pass
     finally:
         scheduler.shutdown(wait=True)
+        if live is not None:
+            stop_live_connector(app, live)
         click.echo("worker stopped", err=True)
 
 

@@ -36,6 +36,16 @@ def apply_defaults(app: Flask) -> None:
         app.config["CALLBACK_LOG_FILE"] = str(Path(app.instance_path) / "callback.log")
 
 
+def add_translations(app: Flask, directory: str) -> None:
+    """Flask-Babel finds the module's catalog after the host app's own (';'-separated)."""
+    directories = app.config.get("BABEL_TRANSLATION_DIRECTORIES", "translations").split(";")
+    if directory not in (os.path.join(app.root_path, d) for d in directories):
+        app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join([*directories, directory])
+    state = app.extensions.get("babel")  # a host that set up Flask-Babel before init_app
+    if state is not None and directory not in state.translation_directories:
+        state.translation_directories.append(directory)
+
+
 def load_environment(app: Flask) -> None:
     """CALLBACK_X=… sets X (Flask's and extensions' keys) or CALLBACK_X (the module's own)."""
     before = dict(app.config)

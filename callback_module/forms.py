@@ -32,8 +32,16 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .extensions import db
+from .language import settings_error
 from .models import Group, User
-from .settings_schema import LOG_LEVELS, SETTINGS, Setting, SettingsError, check_value
+from .settings_schema import (
+    CHOICE_LABELS,
+    LOG_LEVELS,
+    SETTINGS,
+    Setting,
+    SettingsError,
+    check_value,
+)
 
 
 class LoginForm(FlaskForm):
@@ -50,17 +58,19 @@ class CheckboxListField(SelectMultipleField):
 
 
 def _field_for(setting: Setting) -> Field:
-    label = _l(setting.label)  # the labels are English source strings of settings_schema
+    label = _l(setting.label)  # settings_schema marks its English labels and help with N_
     description = _l(setting.help) if setting.help else ""
+    choices = [SelectChoice(c, _l(CHOICE_LABELS[c]) if c in CHOICE_LABELS else c)
+               for c in setting.choices]
     # The choice checks are left to check_value, so the form says what the settings file says.
     if setting.kind is bool:
         return BooleanField(label, description=description)
     if setting.kind is list:
         return CheckboxListField(label, description=description, validate_choice=False,
-                                 choices=list(setting.choices))
+                                 choices=choices)
     if setting.choices:
         return SelectField(label, description=description, validate_choice=False,
-                           choices=list(setting.choices))
+                           choices=choices)
     if setting.kind is int:
         # Text, not IntegerField: a bad number must get check_value's message, not WTForms'.
         render_kw: dict[str, Any] = {"type": "number", "inputmode": "numeric"}
@@ -103,7 +113,7 @@ class SettingsForm(FlaskForm):
             try:
                 self.checked[setting.key] = check_value(setting.key, value)
             except SettingsError as exc:
-                field.errors = [*field.errors, str(exc)]
+                field.errors = [*field.errors, settings_error(exc)]
                 ok = False
         return ok
 

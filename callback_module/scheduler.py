@@ -3,9 +3,14 @@ server, never under TESTING and never in the reloader's watching parent."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import threading
+from typing import Any
+from weakref import WeakKeyDictionary
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
@@ -14,14 +19,87 @@ SYNC_JOB = "callback.sync"
 RETENTION_JOB = "callback.retention"
 
 
+class _SyncWanted:
+    """A live connector asks for a sync now; one running already goes round once more, since
+    the scheduler would skip a second instance (max_instances=1)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.wanted = self.running = False
+
+
+_wanted: WeakKeyDictionary[Flask, _SyncWanted] = WeakKeyDictionary()
+
+
+def _wanted_of(app: Flask) -> _SyncWanted:
+    return _wanted.setdefault(app, _SyncWanted())
+
+
+def request_sync(app: Flask) -> None:
+    """Sync now (a call has just ended): at once, or right after the sync that is running."""
+    state = _wanted_of(app)
+    with state.lock:
+        state.wanted = True
+        if state.running:
+            return
+    scheduler = app.extensions["callback"].scheduler
+    if scheduler is not None and scheduler.running:
+        with contextlib.suppress(JobLookupError):  # the worker is shutting down
+            scheduler.modify_job(SYNC_JOB, next_run_time=_now())
+
+
 def _sync_job(app: Flask) -> None:
     from .extensions import db
     from .sync import run_sync
 
+    state = _wanted_of(app)
     with app.app_context():
         try:
-            run_sync(trigger="scheduler")
+            while True:
+                with state.lock:
+                    state.wanted, state.running = False, True
+                run_sync(trigger="scheduler")
+                with state.lock:
+                    if not state.wanted:
+                        state.running = False
+                        break
             _follow_poll_interval(app)
+        finally:
+            with state.lock:
+                state.running = False
+            db.session.remove()
+
+
+def start_live_connector(app: Flask) -> Any | None:
+    """Start the configured connector's live listener (AMI), if it has one; its finished calls
+    trigger a sync at once instead of waiting for the poll interval."""
+    from .extensions import db
+    from .sync import build_connector
+
+    with app.app_context():
+        try:
+            connector = build_connector()
+        except Exception:
+            log.exception("the connector could not be built; no live listener")
+            return None
+        finally:
+            db.session.remove()
+    if not callable(getattr(connector, "start", None)):
+        return None
+    connector.start(on_call_ended=lambda: request_sync(app))
+    log.info("live connector %s started", connector.name)
+    return connector
+
+
+def stop_live_connector(app: Flask, connector: Any) -> None:
+    """Stop the listener, then store what it finished meanwhile with one last sync."""
+    from .extensions import db
+    from .sync import run_sync
+
+    connector.stop()
+    with app.app_context():
+        try:
+            run_sync(trigger="worker-stop")
         finally:
             db.session.remove()
 
@@ -43,8 +121,12 @@ def _follow_poll_interval(app: Flask) -> None:
     from .models import Settings
 
     scheduler = app.extensions["callback"].scheduler
+    if scheduler is None or not scheduler.running:
+        # shutdown(wait=True) holds the job store lock while it waits for this very job:
+        # get_job() now would never return.
+        return
     seconds = Settings.load().poll_interval
-    job = scheduler.get_job(SYNC_JOB) if scheduler else None
+    job = scheduler.get_job(SYNC_JOB)
     if job is not None and job.trigger.interval.total_seconds() != seconds:
         job.reschedule("interval", seconds=seconds)
         log.info("poll interval is now %d s", seconds)

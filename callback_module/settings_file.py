@@ -6,6 +6,7 @@ out of range refuses the file with a message naming the key, and nothing is half
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -34,8 +35,8 @@ def export_settings() -> str:
     config = ConnectorConfig.load()
     cls = get_connector_class(config.type)
     connector = {"type": config.type}
-    connector.update({f.name: (config.config or {}).get(f.name, f.default) for f in cls.fields
-                      if f.name not in cls.secret_fields})
+    connector.update({f.name: _mask((config.config or {}).get(f.name, f.default))
+                      for f in cls.fields if f.name not in cls.secret_fields})
     data = {"settings": settings, "groups": groups, "users": users, "connector": connector}
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
@@ -204,6 +205,23 @@ def apply_settings_file(plan: dict[str, Any], *, replace: bool = False) -> None:
     if "connector" in plan:
         row = ConnectorConfig.load()
         keep = dict(row.config or {}) if row.type == plan["connector"]["type"] else {}
-        keep.update(plan["connector"]["config"])
+        keep.update({key: _unmask(value, keep.get(key))
+                     for key, value in plan["connector"]["config"].items()})
         row.type, row.config = plan["connector"]["type"], keep
     db.session.flush()
+
+
+_URL_PASSWORD = re.compile(r"(://[^:/@]*:)([^@/]*)@")
+
+
+def _mask(value: Any) -> Any:
+    """A password inside a database URL is a secret too: exported as ***."""
+    return _URL_PASSWORD.sub(r"\1***@", value) if isinstance(value, str) else value
+
+
+def _unmask(value: Any, stored: Any) -> Any:
+    """An exported URL read back keeps the password the database already has."""
+    if not (isinstance(value, str) and ":***@" in value and isinstance(stored, str)):
+        return value
+    found = _URL_PASSWORD.search(stored)
+    return value.replace(":***@", f":{found.group(2)}@", 1) if found else value

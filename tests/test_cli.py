@@ -174,3 +174,20 @@ def test_sync_command_runs_one_sync(cli):
     add_fixture_profile(1)
     result = cli("sync")
     assert result.exit_code == 0 and result.output.startswith("sync ok:")
+
+
+def test_a_password_in_a_database_url_is_never_exported(cli, tmp_path):
+    add_fixture_profile(1)
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({"connector": {
+        "type": "freepbx_cdr", "cdr_url": "mysql+pymysql://callback:s3cret@pbx/asteriskcdrdb"}}))
+    assert cli("settings", "import", str(path)).exit_code == 0
+    exported = tmp_path / "out.yaml"
+    cli("settings", "export", str(exported))
+    assert "s3cret" not in exported.read_text()
+    assert "mysql+pymysql://callback:***@pbx/asteriskcdrdb" in exported.read_text()
+    assert cli("settings", "import", str(exported)).exit_code == 0  # read back: password kept
+    from callback_module.models import ConnectorConfig
+
+    db.session.expire_all()
+    assert ConnectorConfig.load().config["cdr_url"].endswith("callback:s3cret@pbx/asteriskcdrdb")

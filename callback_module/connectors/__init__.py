@@ -1,3 +1,3 @@
 """PBX connectors. Importing this package registers every built-in connector."""
 
-from . import asterisk_files, demo  # noqa: F401
+from . import ami, asterisk_files, demo, freepbx_cdr  # noqa: F401

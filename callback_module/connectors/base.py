@@ -13,13 +13,17 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any, ClassVar
 
+from ..i18n import N_
 from ..parsers.problems import ParseProblem
 from ..records import Leg, QueueEvent
 
 
 @dataclass(frozen=True)
 class ConnectorField:
-    """One setting of a connector, as the admin form and the settings file show it."""
+    """One setting of a connector, as the admin form and the settings file show it.
+
+    ``label`` and ``help`` are English, marked with ``i18n.N_`` for translation.
+    """
 
     name: str
     label: str
@@ -42,12 +46,16 @@ class Batch:
 
 @dataclass(frozen=True)
 class Status:
+    """Can the PBX be read? ``message`` is shown to admins: make it with ``i18n.N_``."""
+
     ok: bool
     message: str
 
 
 @dataclass(frozen=True)
 class OriginateResult:
+    """Did the PBX take the call? ``message`` is shown to the agent: make it with ``i18n.N_``."""
+
     ok: bool
     message: str
     call_key: str | None = None
@@ -78,7 +86,7 @@ class Connector:
         raise NotImplementedError
 
     def originate(self, extension: str, number: str, attempt_id: str) -> OriginateResult:
-        return OriginateResult(False, f"{self.label} cannot place calls.")
+        return OriginateResult(False, N_("%(label)s cannot place calls.", label=self.label))
 
     def public_config(self) -> dict[str, Any]:
         """The settings with secrets blanked, for forms, exports and logs."""

@@ -13,6 +13,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..i18n import N_
 from . import demo_originate
 from .base import Batch, Connector, ConnectorField, OriginateResult, Status
 from .demo_traffic import DemoPbx
@@ -27,13 +28,14 @@ def _now() -> datetime:
 @register_connector
 class DemoConnector(Connector):
     name = "demo"
-    label = "Demo PBX (simulated Asterisk)"
+    label = N_("Demo PBX (simulated Asterisk)")
     can_originate = True
     fields = (
-        ConnectorField("seed", "Seed", "int", 7, help="The same seed gives the same calls."),
-        ConnectorField("rate_per_hour", "Calls per hour", "int", 120),
-        ConnectorField("backfill_minutes", "History written on first start (minutes)", "int",
-                       120),
+        ConnectorField("seed", N_("Seed"), "int", 7,
+                       help=N_("The same seed gives the same calls.")),
+        ConnectorField("rate_per_hour", N_("Calls per hour"), "int", 120),
+        ConnectorField("backfill_minutes", N_("History written on first start (minutes)"),
+                       "int", 120),
     )
 
     @property
@@ -45,7 +47,7 @@ class DemoConnector(Connector):
                 os.path.join(self.directory, "queue_log"))
 
     def check_status(self) -> Status:
-        return Status(True, "The demo PBX is simulated; it is always reachable.")
+        return Status(True, N_("The demo PBX is simulated; it is always reachable."))
 
     def fetch(self, cursor: dict[str, Any] | None, now: datetime | None = None) -> Batch:
         cursor = dict(cursor or {})
@@ -65,8 +67,8 @@ class DemoConnector(Connector):
         """Take the request as Asterisk takes an async Originate; the call shows up later."""
         demo_originate.record(self.directory, demo_originate.OriginateRequest(
             attempt_id, extension, number, _now()))
-        return OriginateResult(True, f"The demo PBX rings {extension}, then dials {number}.",
-                               attempt_id)
+        return OriginateResult(True, N_("The demo PBX rings %(extension)s, then dials %(number)s.",
+                                        extension=extension, number=number), attempt_id)
 
     def _write_originated(self, cursor: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
         calls, cursor = demo_originate.ended_calls(self.directory, cursor, now, self.timezone)

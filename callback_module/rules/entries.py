@@ -12,6 +12,7 @@ from datetime import datetime
 
 from .classify import Classified, InboundCall, OutboundCall
 from .policy import Policy
+from .reasons import reason
 
 ACTION_KINDS = ("done", "not_reached", "reopen", "outcome", "expire")
 OUTCOMES = ("reached", "no_answer", "busy", "voicemail", "wrong_number")
@@ -160,9 +161,12 @@ def _apply_inbound(call: InboundCall, entries: list[EntryState], policy: Policy)
         return
     for entry in _open_entries(entries, call.party_key):
         if resolves(entry.group, call, policy):
-            who = "voicemail" if call.answered_by == "voicemail" else call.answered_by
-            where = f" in {call.answered_in}" if call.answered_in else ""
-            entry.close("done", call.at, f"answered by {who}{where}", call.key)
+            code = "voicemail" if call.answered_by == "voicemail" else "answered"
+            if call.answered_in:
+                text = reason(f"{code}_in", who=call.answered_by, group=call.answered_in)
+            else:
+                text = reason(code, who=call.answered_by)
+            entry.close("done", call.at, text, call.key)
 
 
 def resolves(group: str, call: InboundCall, policy: Policy) -> bool:
@@ -203,11 +207,11 @@ def _apply_outbound(call: OutboundCall, entries: list[EntryState], policy: Polic
             reached = call.answered and call.talk_s >= policy.min_outbound_duration
         tries = len(entry.attempts) - entry.attempts_at_reopen
         if reached:
-            entry.close("done", call.at, f"reached by {call.by}", call.key)
+            entry.close("done", call.at, reason("reached", who=call.by), call.key)
         elif outcome == "wrong_number":
-            entry.close("not_reached", call.at, f"wrong number (said {call.by})", call.key)
+            entry.close("not_reached", call.at, reason("wrong_number", who=call.by), call.key)
         elif policy.not_reached_limit and tries >= policy.not_reached_limit:
-            entry.close("not_reached", call.at, f"not reached after {tries} attempts", call.key)
+            entry.close("not_reached", call.at, reason("not_reached", num=tries), call.key)
         else:
             entry.state = "attempts"
 
@@ -218,11 +222,11 @@ def _apply_action(action: ManualAction, entries: list[EntryState]) -> None:
     if entry is None:
         return
     if action.kind == "done" and entry.is_open:
-        entry.close("done", action.at, f"marked done by {action.by}")
+        entry.close("done", action.at, reason("marked_done", who=action.by))
     elif action.kind == "expire" and entry.is_open:
-        entry.close("done", action.at, "expired")
+        entry.close("done", action.at, reason("expired"))
     elif action.kind == "not_reached" and entry.is_open:
-        entry.close("not_reached", action.at, f"marked not reached by {action.by}")
+        entry.close("not_reached", action.at, reason("marked_not_reached", who=action.by))
     elif action.kind == "reopen" and not entry.is_open:
         others = [e for e in _open_entries(entries, entry.party_key) if e.group == entry.group]
         if not others:

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from .. import logs
 from ..extensions import db
 from ..forms import LogLevelForm
+from ..language import settings_error
 from ..models import Settings
 from ..settings_schema import LOG_LEVELS, SettingsError, check_value
 from . import blueprint
@@ -68,7 +69,7 @@ def admin_log_level() -> Any:
         try:
             level = check_value("log_level", form.log_level.data)
         except SettingsError as exc:
-            form.log_level.errors = [str(exc)]
+            form.log_level.errors = [settings_error(exc)]
         else:
             before = settings.log_level
             settings.log_level = level

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from .. import claims, dial
 from ..actions import ActionRefused, may_act, record_action
 from ..extensions import db
+from ..language import translate
 from ..models import Entry, User
 from ..timeline import load_timeline
 from . import blueprint
@@ -87,7 +88,8 @@ def set_outcome(entry_id: int) -> Response:
 def call_entry(entry_id: int) -> Response:
     def do(entry: Entry, user: User) -> Note:
         result = dial.place_call(entry, user)
-        return (200, "success", result.message) if result.ok else (409, "error", result.message)
+        message = translate(result.message)  # the connector's words, in the user's language
+        return (200, "success", message) if result.ok else (409, "error", message)
 
     return _act(entry_id, do)
 

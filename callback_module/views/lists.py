@@ -20,6 +20,7 @@ from .. import numbers
 from ..claims import live_claims, seconds_left
 from ..dial import connector_can_dial
 from ..extensions import db
+from ..language import closed_reason
 from ..models import OPEN_STATES, STATES, Attempt, Claim, Entry, EntryCall, Settings, User
 from ..queries import count_by_state, current_intervals, list_entries
 from ..rules.entries import OUTCOMES
@@ -139,6 +140,10 @@ class RowFormat:
 
     def state(self, state: str) -> str:
         return str(STATE_LABELS.get(state, state))
+
+    def reason(self, stored: str | None) -> str:
+        """Why the entry closed, in the viewer's language; stored in English ("reached by 202")."""
+        return closed_reason(stored)
 
     def age(self, entry: Entry) -> str:
         return format_age(self.now - entry.first_call_at)

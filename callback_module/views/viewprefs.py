@@ -1,7 +1,8 @@
 """Per-user view settings kept on the server (User.view): skin, font size, groups, columns.
 
 The lists read them through ``prefs()``; the toolbar on the lists page changes them one press
-at a time with ``POST /callback/view``.
+at a time with ``POST /callback/view``. It also sets the user's own language (User.language,
+"" = the browser's), so an agent can switch without an admin.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..forms import LANGUAGE_LABELS
+from ..language import LANGUAGES
 from ..models import Group, User
 from . import blueprint
 from . import lists as list_views
@@ -28,7 +31,8 @@ FONT_SIZES = {-3: "12px", -2: "13px", -1: "14px", 0: "15px", 1: "16.5px", 2: "18
 FONT_MOVES = {"bigger": 1, "smaller": -1, "reset": 0}
 BOOLEANS = {"true": True, "false": False}
 # The keys the toolbar posts; tab and page only say where to go back to.
-FORM_KEYS = {"skin", "font", "groups", "summarize", "show_group", "tab", "page", "csrf_token"}
+FORM_KEYS = {"skin", "font", "groups", "summarize", "show_group", "language", "tab", "page",
+             "csrf_token"}
 TABLE_KEYS = {"groups", "summarize", "show_group"}
 
 
@@ -83,7 +87,8 @@ def toolbar_context(user: User) -> dict[str, Any]:
     return {"view": view, "group_choices": choices,
             "shown_groups": None if shown is None else [g for g in choices if g.id in shown],
             "view_font_size": FONT_SIZES[view["font_step"]],
-            "font_percent": round(float(FONT_SIZES[view["font_step"]][:-2]) / 15 * 100)}
+            "font_percent": round(float(FONT_SIZES[view["font_step"]][:-2]) / 15 * 100),
+            "languages": LANGUAGE_LABELS, "language": user.language or ""}
 
 
 def _refuse(message: str) -> NoReturn:
@@ -119,6 +124,10 @@ def _checked_changes(form: Any, user: User, view: dict[str, Any]) -> dict[str, A
             _refuse(_("You can only choose among your own groups."))
         chosen = sorted({int(v) for v in values})
         changes["groups"] = [] if set(chosen) == allowed else chosen
+    if "language" in form:
+        if form["language"] not in ("", *LANGUAGES):
+            _refuse(_("Unknown language: %(value)s", value=form["language"]))
+        changes["language"] = form["language"]
     if not changes:
         _refuse(_("No view setting given."))
     return changes
@@ -129,13 +138,21 @@ def _checked_changes(form: Any, user: User, view: dict[str, Any]) -> dict[str, A
 def update_view() -> Response:
     user: User = current_user._get_current_object()
     view = prefs(user)
-    view.update(_checked_changes(request.form, user, view))
+    changes = _checked_changes(request.form, user, view)
+    if "language" in changes:
+        user.language = changes.pop("language")  # the user's own column, not a view setting
+    view.update(changes)
     user.view = view  # a new dict: the JSON column notices only assignments
     db.session.commit()
     tab = list_views._tab(request.form.get("tab"))
     page = list_views._page(request.form.get("page"))
     if not list_views.wants_fragment():
         return redirect(url_for("callback.lists", tab=tab, page=page))
+    if "language" in request.form:
+        # Every word on the page changes: htmx reloads it whole.
+        response = make_response("", 200)
+        response.headers["HX-Refresh"] = "true"
+        return response
     if TABLE_KEYS & set(request.form):
         context = list_views.list_context(tab, page)
         return list_views.render_fragments(

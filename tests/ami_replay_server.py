@@ -1,0 +1,155 @@
+"""A fake Asterisk Manager Interface for the tests: real TCP on 127.0.0.1, recorded events.
+
+Speaks as ../shared/bin/ami_replay.py does (banner, Login, then the recorded events as fast as
+the client reads, answering actions in between; ``drop_after`` closes the socket after K events
+and the next connection resumes where it stopped), and also: refuses a wrong secret with
+Asterisk's "Authentication failed", sends no events to a session that logged in with
+``Events: off`` (as the connector's own short sessions do), and records every action received.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+import time
+from pathlib import Path
+
+BANNER = "Asterisk Call Manager/9.0.0"
+
+
+def recorded_events(capture: Path) -> list[str]:
+    """The Event blocks of a raw capture (CRLF line ends, blank line between messages)."""
+    text = capture.read_bytes().decode("utf-8", "replace").replace("\r\n", "\n")
+    _banner, _, rest = text.partition("\n")
+    return [b for b in rest.split("\n\n") if b.strip().startswith("Event:")]
+
+
+class AmiReplayServer:
+    def __init__(self, events: list[str], *, username: str = "lab", secret: str = "labsecret",
+                 drop_after: int = 0, max_drops: int = 0,
+                 originate_reply: str = "Success") -> None:
+        self.events, self.username, self.secret = events, username, secret
+        self.drop_after, self.originate_reply = drop_after, originate_reply
+        self.max_drops, self.drops = max_drops, 0  # max_drops 0: every connection drops
+        self.pos = 0
+        self.sent_at: dict[int, float] = {}  # event index -> time.monotonic() when sent
+        self.actions: list[dict[str, str]] = []
+        self.connections = 0
+        self.streams = 0
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._threads: list[threading.Thread] = []
+
+    def __enter__(self) -> AmiReplayServer:
+        thread = threading.Thread(target=self._accept, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._server.close()
+        for thread in self._threads:
+            thread.join(5)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            conn.sendall(BANNER.encode() + b"\r\n")
+            buf = bytearray()
+            login = self._read_action(conn, buf)
+            if login is None or login.get("Action", "").lower() != "login":
+                return
+            if login.get("Username") != self.username or login.get("Secret") != self.secret:
+                self._send(conn, login, "Response: Error\nMessage: Authentication failed")
+                return
+            self._send(conn, login, "Response: Success\nMessage: Authentication accepted")
+            streaming = login.get("Events", "on").lower() != "off"
+            with self._lock:  # one event stream at a time, or the two would split the events
+                if streaming and self.streams:
+                    return
+                self.streams += streaming
+            try:
+                self._stream(conn, buf, streaming)
+            finally:
+                with self._lock:
+                    self.streams -= streaming
+
+    def _stream(self, conn: socket.socket, buf: bytearray, streaming: bool) -> None:
+        sent = 0
+        while not self._stop.is_set():
+            ready, _, _ = select.select([conn], [], [], 0 if streaming else 0.05)
+            if ready:
+                action = self._read_action(conn, buf)
+                if action is None or not self._answer(conn, action):
+                    return
+                continue
+            with self._lock:
+                finished = self.pos >= len(self.events)
+                if finished:
+                    self.done.set()
+                if not streaming or finished:
+                    streaming = False
+                    continue
+                event, self.pos = self.events[self.pos], self.pos + 1
+            conn.sendall(event.replace("\n", "\r\n").encode() + b"\r\n\r\n")
+            self.sent_at[self.pos - 1] = time.monotonic()
+            sent += 1
+            if self.drop_after and sent >= self.drop_after and (
+                    not self.max_drops or self.drops < self.max_drops):
+                self.drops += 1
+                conn.shutdown(socket.SHUT_RDWR)
+                return
+
+    def _answer(self, conn: socket.socket, action: dict[str, str]) -> bool:
+        name = action.get("Action", "").lower()
+        if name == "logoff":
+            self._send(conn, action, "Response: Goodbye\nMessage: Thanks for all the fish.")
+            return False
+        if name == "originate":
+            self._send(conn, action, f"Response: {self.originate_reply}\nMessage: "
+                       + ("Originate successfully queued" if self.originate_reply == "Success"
+                          else "Originate failed"))
+        elif name == "ping":
+            self._send(conn, action, "Response: Success\nPing: Pong")
+        else:
+            self._send(conn, action, "Response: Success\nMessage: replay")
+        return True
+
+    def _read_action(self, conn: socket.socket, buf: bytearray) -> dict[str, str] | None:
+        while b"\r\n\r\n" not in buf:
+            try:
+                chunk = conn.recv(4096)
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            buf.extend(chunk)
+        head, _, rest = bytes(buf).partition(b"\r\n\r\n")
+        buf[:] = rest
+        action = {}
+        for line in head.decode().split("\r\n"):
+            key, _, value = line.partition(":")
+            action[key.strip()] = value.strip()
+        self.actions.append(action)
+        return action
+
+    @staticmethod
+    def _send(conn: socket.socket, action: dict[str, str], text: str) -> None:
+        if "ActionID" in action:
+            text += f"\nActionID: {action['ActionID']}"
+        conn.sendall(text.replace("\n", "\r\n").encode() + b"\r\n\r\n")
