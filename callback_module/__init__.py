@@ -36,6 +36,7 @@ class CallbackState:
     manifest: Manifest
     scheduler: Any = None
     live: Any = None  # live.receivers.LivePublisher: its .broadcaster feeds the websockets
+    writer: Any = None  # writer.BackgroundWriter, where the live connector runs (the worker)
 
 
 def init_app(app: Flask) -> CallbackState:
@@ -68,7 +69,9 @@ def init_app(app: Flask) -> CallbackState:
     with app.app_context():
         _sqlite_pragmas()
     from .live.receivers import init_live
+    from .notify.planner import init_notify
 
+    init_notify(app)
     state = CallbackState(manifest=manifest, live=init_live(app))
     app.extensions["callback"] = state
     return state

@@ -65,6 +65,8 @@ def claim(entry: Entry, user: User, *, now: datetime | None = None,
     if not live:
         row.claimed_at = now
     row.user_id, row.username = user.id, user.display_name
+    if not live or (data or {}).get("call"):
+        row.call_id = (data or {}).get("call")
     row.expires_at = now + timedelta(seconds=int(current_app.config["CALLBACK_CLAIM_SECONDS"]))
     _event(entry, "claim", user, now, {"expires_at": row.expires_at.isoformat(),
                                        "extended": live, **(data or {})})

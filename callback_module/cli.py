@@ -58,22 +58,36 @@ def sync_command() -> None:
         sys.exit(1)
 
 
+FOLLOW_SECONDS = 5.0
+
+
 @cli.command("worker")
 @click.option("--max-seconds", type=int, default=None, help="Stop cleanly after N seconds.")
 def worker_command(max_seconds: int | None) -> None:
     """Run the scheduler (and live connectors) in this process until stopped."""
-    from .scheduler import start_live_connector, start_scheduler, stop_live_connector
+    from .scheduler import (
+        connector_signature,
+        follow_connector,
+        start_live_connector,
+        start_scheduler,
+        stop_live_connector,
+    )
 
     app = current_app._get_current_object()
     scheduler = start_scheduler(app)
     if scheduler is None:
         raise click.ClickException("the scheduler does not run under TESTING")
+    signature = connector_signature(app)
     live = start_live_connector(app)
     click.echo("worker running" + (f" for {max_seconds} s" if max_seconds else ""), err=True)
     deadline = time.monotonic() + max_seconds if max_seconds else None
+    next_check = time.monotonic() + FOLLOW_SECONDS
     try:
         while deadline is None or time.monotonic() < deadline:
             time.sleep(0.2 if deadline else 1)
+            if time.monotonic() >= next_check:  # the admin saved other connector settings
+                live, signature = follow_connector(app, live, signature)
+                next_check = time.monotonic() + FOLLOW_SECONDS
     except KeyboardInterrupt:
         pass
     finally:
@@ -197,3 +211,42 @@ def users_list() -> None:
         groups = ",".join(g.name for g in u.groups) or "-"
         click.echo(f"{u.username:<16} {u.role:<6} ext {u.extension or '-':<6} {groups:<24} "
                    f"{u.name}")
+
+
+@cli.group("contacts")
+def contacts_group() -> None:
+    """Import the address book (vCard, CSV) that names the callers, and list it."""
+
+
+@contacts_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def contacts_import(paths: tuple[str, ...]) -> None:
+    """Import .vcf and .csv files; importing a file again updates its contacts, never doubles."""
+    from .contacts.book import import_contacts
+
+    report = import_contacts([Path(p) for p in paths])
+    for problem in report.problems:
+        click.echo(f"skipped {problem}", err=True)
+    click.echo(f"imported {len(report.files)} files: {report.added} contacts added, "
+               f"{report.updated} updated, {report.unchanged} unchanged, "
+               f"{report.skipped_numbers} numbers skipped, {len(report.problems)} problems, "
+               f"{len(report.entry_ids)} entries renamed")
+    if report.failed:
+        sys.exit(1)
+
+
+@contacts_group.command("list")
+@click.option("--search", "text", default="", help="Only contacts whose name, organization, "
+              "e-mail or number contains this.")
+@click.option("--json", "as_json", is_flag=True, help="Print the bare JSON list.")
+def contacts_list(text: str, as_json: bool) -> None:
+    """List the address book, by name."""
+    from .contacts import book
+
+    contacts = list(db.session.scalars(book.search(text, Settings.load().default_region)))
+    if as_json:
+        click.echo(json.dumps([book.as_json(c) for c in contacts], indent=1))
+        return
+    for c in contacts:
+        numbers = ", ".join(n.number_e164 for n in c.numbers) or "-"
+        click.echo(f"{c.name:<32} {c.organization or '-':<24} {numbers:<32} {c.email}")

@@ -19,6 +19,8 @@ MODULE_DEFAULTS = {
     "CALLBACK_LOG_FILE": "",
     "CALLBACK_LOGIN_MAX_FAILURES": 5,
     "CALLBACK_LOGIN_WINDOW_SECONDS": 300,
+    # How people reach the lists: the links in mails and webhooks (the worker has no request).
+    "CALLBACK_BASE_URL": "http://127.0.0.1:5000",
 }
 
 

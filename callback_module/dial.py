@@ -65,7 +65,9 @@ def place_call(entry: Entry, user: User) -> OriginateResult:
     claims.claim(entry, user, data={"call": attempt_id, "number": number})
     try:
         result = build_connector().originate(user.extension, number, attempt_id)
-    except (ConnectorError, OSError) as exc:
+    except ConnectorError as exc:
+        result = OriginateResult(False, exc.message)  # still translatable
+    except OSError as exc:
         result = OriginateResult(False, str(exc))
     log.info("click-to-dial %s: %s for %s to %s: %s", attempt_id, "ok" if result.ok else
              "failed", user.extension, number, result.message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext as _
@@ -32,8 +33,9 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .extensions import db
-from .language import settings_error
+from .language import settings_error, translate
 from .models import Group, User
+from .notify.webhook import check_url
 from .settings_schema import (
     CHOICE_LABELS,
     LOG_LEVELS,
@@ -57,11 +59,11 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _field_for(setting: Setting) -> Field:
+def field_for(setting: Setting, labels: Mapping[str, str] = CHOICE_LABELS) -> Field:
+    """The form field of a settings table's row; ``labels``: English choice labels (N_)."""
     label = _l(setting.label)  # settings_schema marks its English labels and help with N_
     description = _l(setting.help) if setting.help else ""
-    choices = [SelectChoice(c, _l(CHOICE_LABELS[c]) if c in CHOICE_LABELS else c)
-               for c in setting.choices]
+    choices = [SelectChoice(c, _l(labels[c]) if c in labels else c) for c in setting.choices]
     # The choice checks are left to check_value, so the form says what the settings file says.
     if setting.kind is bool:
         return BooleanField(label, description=description)
@@ -87,7 +89,8 @@ def _field_for(setting: Setting) -> Field:
     return StringField(label, description=description, render_kw={"spellcheck": "false"})
 
 
-def _as_int(text: Any) -> Any:
+def as_int(text: Any) -> Any:
+    """A number typed into a text field as int; anything else as it is, for the check to refuse."""
     text = (text or "").strip() if isinstance(text, str) else text
     if isinstance(text, str) and text.lstrip("-").isdigit():
         return int(text)
@@ -107,7 +110,7 @@ class SettingsForm(FlaskForm):
         self.checked = {}
         for setting in SETTINGS:
             field = self[setting.key]
-            value = _as_int(field.data) if setting.kind is int else field.data
+            value = as_int(field.data) if setting.kind is int else field.data
             if setting.kind is str and value is None:
                 value = ""
             try:
@@ -119,7 +122,7 @@ class SettingsForm(FlaskForm):
 
 
 for _setting in SETTINGS:
-    setattr(SettingsForm, _setting.key, _field_for(_setting))
+    setattr(SettingsForm, _setting.key, field_for(_setting))
 
 
 # Admin forms: groups and users. Uniqueness is checked here, so the message sits at the field.
@@ -162,6 +165,11 @@ class GroupForm(FlaskForm):
         description=_l("Entries waiting longer for a first attempt are highlighted; "
                        "0 = no target. At most 10080 (a week)."),
         render_kw={"min": 0, "max": 10080, "inputmode": "numeric"})
+    webhook_url = StringField(
+        _l("Webhook URL"), filters=[_strip],
+        description=_l("Each missed call of the group is posted there as JSON, e.g. to a chat "
+                       "channel's incoming webhook. Empty: none."),
+        render_kw={"inputmode": "url", "spellcheck": "false", "autocomplete": "off"})
 
     def validate_name(self, field: Field) -> None:
         other = db.session.scalar(select(Group).where(
@@ -181,6 +189,12 @@ class GroupForm(FlaskForm):
         bad = [t for t in split_extensions(field.data) if not EXTENSION.match(t)]
         if bad:
             raise ValidationError(_("Not an extension: %(items)s", items=", ".join(bad)))
+
+    def validate_webhook_url(self, field: Field) -> None:
+        try:
+            field.data = check_url(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(f"{_('Webhook URL')}: {translate(exc.args[0])}") from None
 
 
 class UserForm(FlaskForm):
@@ -202,6 +216,8 @@ class UserForm(FlaskForm):
                                             SelectChoice("admin", _l("Admin"))])
     groups = CheckboxListField(_l("Groups"), coerce=int, choices=[])
     language = SelectField(_l("Language"), choices=LANGUAGE_LABELS)
+    notify_missed = BooleanField(_l("E-mails about missed calls"), description=_l(
+        "The user can change this on their Account page."))
 
     def validate_username(self, field: Field) -> None:
         other = db.session.scalar(select(User).where(

@@ -42,3 +42,18 @@ def join(parts: Iterable[str], separator: str = "; ") -> Text:
     """Several messages as one, each still translated on its own."""
     args = {f"part{i}": part for i, part in enumerate(parts)}
     return Text(separator.join(f"%({key})s" for key in args), args)
+
+
+def dump(text: str) -> Any:
+    """``text`` as JSON-safe data that :func:`load` turns back into a ``Text`` (the live push
+    carries messages between processes as JSON)."""
+    if not isinstance(text, Text):
+        return text
+    return {"template": text.template, "args": {k: dump(v) for k, v in text.args.items()}}
+
+
+def load(data: Any) -> Any:
+    if isinstance(data, dict) and "template" in data:
+        args = data.get("args") or {}
+        return Text(str(data["template"]), {k: load(v) for k, v in args.items()})
+    return data

@@ -17,6 +17,8 @@ from flask import Flask
 log = logging.getLogger("callback.scheduler")
 SYNC_JOB = "callback.sync"
 RETENTION_JOB = "callback.retention"
+NOTIFY_JOB = "callback.notify"
+NOTIFY_SECONDS = 2
 
 
 class _SyncWanted:
@@ -86,9 +88,45 @@ def start_live_connector(app: Flask) -> Any | None:
             db.session.remove()
     if not callable(getattr(connector, "start", None)):
         return None
-    connector.start(on_call_ended=lambda: request_sync(app))
+    from . import call_results, calling_in
+    from .writer import BackgroundWriter
+
+    writer = app.extensions["callback"].writer = BackgroundWriter(app)
+    writer.submit(calling_in.clear_all)  # banners of calls a previous worker never saw end
+    connector.start(on_call_ended=lambda: request_sync(app),
+                    on_ringing=lambda number, on: writer.submit(calling_in.set_ringing, number,
+                                                                on),
+                    on_originate=lambda result: writer.submit(call_results.record, result))
     log.info("live connector %s started", connector.name)
     return connector
+
+
+def connector_signature(app: Flask) -> str:
+    """The active connector's type and settings, to notice that an admin changed them."""
+    import json
+
+    from .extensions import db
+    from .models import ConnectorConfig
+
+    with app.app_context():
+        try:
+            row = ConnectorConfig.load()
+            return json.dumps([row.type, row.config or {}], sort_keys=True, default=str)
+        finally:
+            db.session.rollback()
+            db.session.remove()
+
+
+def follow_connector(app: Flask, live: Any | None, signature: str) -> tuple[Any | None, str]:
+    """Restart the live connector when its settings changed (a new AMI host or secret must
+    not wait for a worker restart, nor keep listening to the old PBX)."""
+    now = connector_signature(app)
+    if now == signature:
+        return live, signature
+    log.info("the connector settings changed: restarting the live connector")
+    if live is not None:
+        stop_live_connector(app, live)
+    return start_live_connector(app), now
 
 
 def stop_live_connector(app: Flask, connector: Any) -> None:
@@ -97,9 +135,27 @@ def stop_live_connector(app: Flask, connector: Any) -> None:
     from .sync import run_sync
 
     connector.stop()
+    writer = app.extensions["callback"].writer
+    if writer is not None:
+        from .calling_in import clear_all
+
+        writer.submit(clear_all)  # nobody listens for the ends of calls now
+        writer.stop()
+        app.extensions["callback"].writer = None
     with app.app_context():
         try:
             run_sync(trigger="worker-stop")
+        finally:
+            db.session.remove()
+
+
+def _notify_job(app: Flask) -> None:
+    from .extensions import db
+    from .notify.dispatch import dispatch_due
+
+    with app.app_context():
+        try:
+            dispatch_due()
         finally:
             db.session.remove()
 
@@ -159,6 +215,9 @@ def start_scheduler(app: Flask) -> BackgroundScheduler | None:
                       max_instances=1, coalesce=True, next_run_time=_now())
     scheduler.add_job(_retention_job, "interval", hours=6, id=RETENTION_JOB, args=[app],
                       max_instances=1, coalesce=True, next_run_time=_now())
+    # Its own job: a slow mail server delays mails, never the sync.
+    scheduler.add_job(_notify_job, "interval", seconds=NOTIFY_SECONDS, id=NOTIFY_JOB,
+                      args=[app], max_instances=1, coalesce=True)
     scheduler.start()
     state.scheduler = scheduler
     log.info("scheduler started, sync every %d s", seconds)

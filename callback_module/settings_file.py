@@ -15,29 +15,32 @@ from sqlalchemy import select
 from .connectors.registry import connector_names, get_connector_class
 from .extensions import db
 from .models import ROLES, ConnectorConfig, Group, Settings, User
+from .notify.settings_file import apply_sections, check_sections, export_sections
+from .notify.webhook import check_url
 from .settings_schema import GROUP_TYPES, SettingsError, check_value
 
-TOP_KEYS = ("settings", "groups", "users", "connector")
-GROUP_KEYS = {"name", "type", "pbx_id", "members", "target_minutes"}
-USER_KEYS = {"username", "name", "extension", "email", "role", "groups", "language"}
+TOP_KEYS = ("settings", "groups", "users", "connector", "notifications", "mail")
+GROUP_KEYS = {"name", "type", "pbx_id", "members", "target_minutes", "webhook_url"}
+USER_KEYS = {"username", "name", "extension", "email", "role", "groups", "language", "notify"}
 LANGUAGES = ("", "de", "en")
 
 
 def export_settings() -> str:
     settings = Settings.load().as_dict()
     groups = [{"name": g.name, "type": g.type, "pbx_id": g.pbx_id, "members": g.extensions,
-               "target_minutes": g.target_minutes}
+               "target_minutes": g.target_minutes, "webhook_url": g.webhook_url}
               for g in db.session.scalars(select(Group).order_by(Group.name))]
     users = [{"username": u.username, "name": u.name, "extension": u.extension,
               "email": u.email, "role": u.role, "language": u.language,
-              "groups": [g.name for g in u.groups]}
+              "notify": u.notify_missed, "groups": [g.name for g in u.groups]}
              for u in db.session.scalars(select(User).order_by(User.username))]
     config = ConnectorConfig.load()
     cls = get_connector_class(config.type)
     connector = {"type": config.type}
     connector.update({f.name: _mask((config.config or {}).get(f.name, f.default))
                       for f in cls.fields if f.name not in cls.secret_fields})
-    data = {"settings": settings, "groups": groups, "users": users, "connector": connector}
+    data = {"settings": settings, "groups": groups, "users": users, "connector": connector,
+            **export_sections()}
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
@@ -66,6 +69,7 @@ def parse_settings_file(text: str) -> dict[str, Any]:
     _no_duplicates("users", [u["username"] for u in plan["users"]])
     if "connector" in data:
         plan["connector"] = _check_connector(data["connector"])
+    plan["notify"] = check_sections(data)
     return plan
 
 
@@ -114,7 +118,12 @@ def _check_group(index: int, group: Any) -> dict[str, Any]:
     target = group.get("target_minutes", 0)
     if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= 10080:
         raise SettingsError(f"{where}.target_minutes", "must be a whole number from 0 to 10080")
-    return {"name": name, "type": kind, "target_minutes": target,
+    try:
+        webhook = check_url(_text(f"{where}.webhook_url", group.get("webhook_url"),
+                                  required=False))
+    except ValueError as exc:
+        raise SettingsError(f"{where}.webhook_url", str(exc)) from None
+    return {"name": name, "type": kind, "target_minutes": target, "webhook_url": webhook,
             "pbx_id": _text(f"{where}.pbx_id", group.get("pbx_id"), digits_ok=True),
             "members": [_text(f"{where}.members", m, digits_ok=True) for m in members]}
 
@@ -135,12 +144,15 @@ def _check_user(index: int, user: Any) -> dict[str, Any]:
     groups = user.get("groups") or []
     if not isinstance(groups, list):
         raise SettingsError(f"{where}.groups", "must be a list of group names")
+    notify = user.get("notify", False)
+    if not isinstance(notify, bool):
+        raise SettingsError(f"{where}.notify", "must be true or false")
     return {"username": _text(f"{where}.username", user.get("username")),
             "name": _text(f"{where}.name", user.get("name"), required=False),
             "extension": _text(f"{where}.extension", user.get("extension"), digits_ok=True,
                                required=False),
             "email": _text(f"{where}.email", user.get("email"), required=False),
-            "role": role, "language": language,
+            "role": role, "language": language, "notify": notify,
             "groups": [_text(f"{where}.groups", g) for g in groups]}
 
 
@@ -178,7 +190,7 @@ def apply_settings_file(plan: dict[str, Any], *, replace: bool = False) -> None:
     for item in plan["groups"]:
         group = groups.get(item["name"]) or Group(name=item["name"])
         group.type, group.pbx_id = item["type"], item["pbx_id"]
-        group.target_minutes = item["target_minutes"]
+        group.target_minutes, group.webhook_url = item["target_minutes"], item["webhook_url"]
         group.set_extensions(item["members"])
         if group.id is None:
             db.session.add(group)
@@ -192,6 +204,7 @@ def apply_settings_file(plan: dict[str, Any], *, replace: bool = False) -> None:
         user = users.get(item["username"]) or User(username=item["username"])
         for key in ("name", "extension", "email", "role", "language"):
             setattr(user, key, item[key])
+        user.notify_missed = item["notify"]
         user.groups = [groups[g] for g in item["groups"]]
         if user.id is None:
             db.session.add(user)
@@ -208,6 +221,7 @@ def apply_settings_file(plan: dict[str, Any], *, replace: bool = False) -> None:
         keep.update({key: _unmask(value, keep.get(key))
                      for key, value in plan["connector"]["config"].items()})
         row.type, row.config = plan["connector"]["type"], keep
+    apply_sections(plan.get("notify", {}))
     db.session.flush()
 
 

@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
+from .contacts.book import lookup_many
 from .extensions import db
 from .models import Attempt, Call, CallLeg, Entry, EntryCall, Group, QueueEventRow, TimelineEvent
-from .records import Leg, QueueEvent, assemble
+from .records import CallRecord, Leg, QueueEvent, assemble
 from .rules.classify import InboundCall, OutboundCall, classify
 from .rules.entries import ACTION_KINDS, EntryState, ManualAction, build_entries
 from .rules.policy import Policy
@@ -41,8 +42,13 @@ def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
         yield items[i:i + size]
 
 
-def ingest(legs: Iterable[Leg], queue_events: Iterable[QueueEvent], policy: Policy) -> IngestResult:
-    """Store new legs and queue events and rebuild the entries they affect. Idempotent."""
+def ingest(legs: Iterable[Leg], queue_events: Iterable[QueueEvent], policy: Policy,
+           judged: list[tuple[CallRecord, InboundCall]] | None = None,
+           recent_since: datetime | None = None) -> IngestResult:
+    """Store new legs and queue events and rebuild the entries they affect. Idempotent.
+
+    ``judged`` collects the inbound calls touched that ended after ``recent_since``, with their
+    records (for notifications; older ones are history and tell nobody)."""
     result = IngestResult()
     records = assemble(legs, queue_events)
     if not records:
@@ -72,7 +78,7 @@ def ingest(legs: Iterable[Leg], queue_events: Iterable[QueueEvent], policy: Poli
             db.session.execute(insert(model), list(chunk))
     result.legs_new, result.queue_events_new = len(new_legs), len(new_events)
     result.calls_touched = len(touched)
-    since = _classify_calls([calls[k] for k in sorted(touched)], policy)
+    since = _classify_calls([calls[k] for k in sorted(touched)], policy, judged, recent_since)
     result.changed_entry_ids = recompute(since, policy)
     return result
 
@@ -112,13 +118,18 @@ def _existing_keys(model, calls: dict[str, Call]) -> set[tuple[int, str]]:
     return found
 
 
-def _classify_calls(calls: list[Call], policy: Policy) -> dict[str, datetime]:
+def _classify_calls(calls: list[Call], policy: Policy,
+                    collect: list[tuple[CallRecord, InboundCall]] | None = None,
+                    recent_since: datetime | None = None) -> dict[str, datetime]:
     """Refresh each call's direction and party; return each affected party's earliest change."""
     since: dict[str, datetime] = {}
     _load_details(calls)
     for call in calls:
         record = call.record()
         judged = classify(record, policy)
+        if collect is not None and isinstance(judged, InboundCall) and (
+                recent_since is None or record.end >= recent_since):
+            collect.append((record, judged))
         old_party, old_start = call.party_key, call.started_at
         call.started_at, call.ended_at = record.start, record.end
         if isinstance(judged, InboundCall):
@@ -177,9 +188,13 @@ def _recompute_chunk(since: dict[str, datetime], policy: Policy,
         existing[entry.party_key].append(entry)
     touched: list[Entry] = []
     deleted: set[int] = set()
+    contacts = lookup_many(parties)  # public callers' party keys are their E.164 numbers
     for party in parties:
         states = [s for s in build_entries(calls.get(party, ()), actions.get(party, ()), policy)
                   if s.group in groups]
+        for state in states:  # the address book's name wins over the PBX's caller ID
+            if state.e164 in contacts and contacts[state.e164].name:
+                state.name = contacts[state.e164].name
         rows, gone = _reconcile(states, existing.get(party, []), groups)
         touched += rows
         deleted |= gone

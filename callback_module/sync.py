@@ -8,7 +8,7 @@ in the same transaction as the data it covers, so a crash re-reads and re-upsert
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -21,12 +21,14 @@ from .extensions import db
 from .housekeeping import expire_overflow
 from .models import ConnectorConfig, Cursor, Settings, SyncRun
 from .policy_loader import load_policy
-from .signals import entries_changed, sync_finished
+from .signals import calls_judged, entries_changed, sync_finished
 from .store import ingest
 
 log = logging.getLogger("callback.sync")
 LEASE = "callback.sync"
 LEASE_SECONDS = 600
+# Calls that ended longer ago are history to notifications (notify.rules.LATE_LIMIT decides).
+RECENT = timedelta(minutes=30)
 
 
 def build_connector() -> Connector:
@@ -56,7 +58,9 @@ def _sync_once(trigger: str) -> SyncRun:
     cursor = db.session.scalar(select(Cursor).where(Cursor.name == connector.name))
     try:
         batch = connector.fetch(cursor.value if cursor else None)
-        changed = store_batch(batch, run)
+        learned_at = datetime.now(UTC)
+        judged: list = []
+        changed = store_batch(batch, run, judged, recent_since=learned_at - RECENT)
         if cursor is None:
             cursor = Cursor(name=connector.name)
             db.session.add(cursor)
@@ -76,6 +80,8 @@ def _sync_once(trigger: str) -> SyncRun:
         return run
     if changed:
         entries_changed.send(current_app._get_current_object(), entry_ids=changed, source="sync")
+    if judged:
+        calls_judged.send(current_app._get_current_object(), calls=judged, learned_at=learned_at)
     sync_finished.send(current_app._get_current_object(), run=run)
     log.info("sync %s: %d lines, %d new legs, %d queue events, %d calls, %d entries changed, "
              "%d problems", run.id, run.lines_read, run.legs_new, run.queue_events_new,
@@ -83,12 +89,14 @@ def _sync_once(trigger: str) -> SyncRun:
     return run
 
 
-def store_batch(batch: Batch, run: SyncRun) -> set[int]:
-    """Ingest one batch into the session (not committed) and fill the run's counts."""
+def store_batch(batch: Batch, run: SyncRun, judged: list | None = None,
+                recent_since: datetime | None = None) -> set[int]:
+    """Ingest one batch into the session (not committed) and fill the run's counts;
+    ``judged`` collects the inbound calls that ended after ``recent_since`` (store.ingest)."""
     for problem in batch.problems:
         problem.log()
     policy = load_policy()
-    result = ingest(batch.legs, batch.queue_events, policy)
+    result = ingest(batch.legs, batch.queue_events, policy, judged, recent_since)
     result.changed_entry_ids |= expire_overflow(policy)
     run.lines_read += batch.lines_read
     run.legs_new += result.legs_new

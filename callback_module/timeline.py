@@ -28,8 +28,11 @@ class TimelineItem:
 
     missed_call: group, rang, ended, ring_s, call_key · attempt: by, result, outcome, ring_s,
     talk_s, call_key · claim: by, until, call_key (a click-to-dial's attempt id) · release: by,
-    reason · done, not_reached, reopen: by · outcome: by, outcome, call_key · expire · closed:
-    state, reason, call_key (the call that closed it).
+    reason · originate (the PBX's word on a click-to-dial): by, result (answered or failed),
+    reason, call_key · notification: by (whom it was for), channel, state (sent, skipped,
+    failed, pending: will be retried), reason (the rule that skipped it), detail (the error) ·
+    done, not_reached, reopen: by · outcome: by, outcome, call_key · expire ·
+    closed: state, reason, call_key (the call that closed it).
     """
 
     at: datetime
@@ -46,6 +49,8 @@ class TimelineItem:
     until: datetime | None = None
     state: str = ""
     reason: str = ""
+    channel: str = ""  # notification: mail or webhook
+    detail: str = ""  # notification: the error of a failed or retried try
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -82,6 +87,15 @@ def _event_item(ev: TimelineEvent) -> TimelineItem:
         until = data.get("expires_at")
         return TimelineItem(ev.at, "claim", by=ev.username, call_key=data.get("call", ""),
                             until=datetime.fromisoformat(until) if until else None)
+    if ev.kind == "notification":
+        return TimelineItem(ev.at, "notification", by=data.get("to", ""),
+                            call_key=data.get("call_key", ""), state=data.get("state", ""),
+                            reason=data.get("rule", ""), channel=data.get("channel", ""),
+                            detail=data.get("error", ""))
+    if ev.kind == "originate":
+        return TimelineItem(ev.at, "originate", by=ev.username, call_key=data.get("call_key", ""),
+                            result="answered" if data.get("ok") else "failed",
+                            reason=data.get("reason", ""))
     if ev.kind == "release":
         return TimelineItem(ev.at, "release", by=ev.username, reason=data.get("reason", ""))
     return TimelineItem(ev.at, ev.kind, by=ev.username, call_key=data.get("call_key", ""),

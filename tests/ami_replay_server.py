@@ -2,13 +2,15 @@
 
 Speaks as ../shared/bin/ami_replay.py does (banner, Login, then the recorded events as fast as
 the client reads, answering actions in between; ``drop_after`` closes the socket after K events
-and the next connection resumes where it stopped), and also: refuses a wrong secret with
+and the next connection resumes where it stopped; ``holds`` pauses the stream, as a call in
+progress does), and also: refuses a wrong secret with
 Asterisk's "Authentication failed", sends no events to a session that logged in with
 ``Events: off`` (as the connector's own short sessions do), and records every action received.
 """
 
 from __future__ import annotations
 
+import queue
 import select
 import socket
 import threading
@@ -28,8 +30,10 @@ def recorded_events(capture: Path) -> list[str]:
 class AmiReplayServer:
     def __init__(self, events: list[str], *, username: str = "lab", secret: str = "labsecret",
                  drop_after: int = 0, max_drops: int = 0,
-                 originate_reply: str = "Success") -> None:
+                 originate_reply: str = "Success", holds: tuple[int, ...] = ()) -> None:
         self.events, self.username, self.secret = events, username, secret
+        # The stream stops before each of these event indexes until release() is called.
+        self.holds, self.held = sorted(holds), threading.Event()
         self.drop_after, self.originate_reply = drop_after, originate_reply
         self.max_drops, self.drops = max_drops, 0  # max_drops 0: every connection drops
         self.pos = 0
@@ -39,6 +43,8 @@ class AmiReplayServer:
         self.streams = 0
         self.done = threading.Event()
         self._lock = threading.Lock()
+        self._stream_ended = threading.Condition()
+        self._pushed: queue.Queue[str] = queue.Queue()
         self._stop = threading.Event()
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port = self._server.getsockname()[1]
@@ -79,20 +85,31 @@ class AmiReplayServer:
                 return
             self._send(conn, login, "Response: Success\nMessage: Authentication accepted")
             streaming = login.get("Events", "on").lower() != "off"
-            with self._lock:  # one event stream at a time, or the two would split the events
-                if streaming and self.streams:
+            # One event stream at a time, or the two would split the events. A client that
+            # reconnects at once may be quicker than the old stream's thread noticing the close:
+            # wait for it a moment, as the PBX's own session would be gone by then.
+            with self._stream_ended:
+                if streaming and not self._stream_ended.wait_for(lambda: not self.streams, 3.0):
                     return
                 self.streams += streaming
             try:
                 self._stream(conn, buf, streaming)
             finally:
-                with self._lock:
+                with self._stream_ended:
                     self.streams -= streaming
+                    self._stream_ended.notify_all()
+
+    def push(self, event: str) -> None:
+        """Send one more event to the listening session (after or between the recorded ones)."""
+        self._pushed.put(event)
 
     def _stream(self, conn: socket.socket, buf: bytearray, streaming: bool) -> None:
-        sent = 0
+        sent, listening = 0, streaming
         while not self._stop.is_set():
-            ready, _, _ = select.select([conn], [], [], 0 if streaming else 0.05)
+            if listening and not self._pushed.empty():
+                conn.sendall(self._pushed.get().replace("\n", "\r\n").encode() + b"\r\n\r\n")
+            pause = 0 if streaming and not self.held.is_set() else 0.05
+            ready, _, _ = select.select([conn], [], [], pause)
             if ready:
                 action = self._read_action(conn, buf)
                 if action is None or not self._answer(conn, action):
@@ -105,6 +122,9 @@ class AmiReplayServer:
                 if not streaming or finished:
                     streaming = False
                     continue
+                if self.holds and self.pos >= self.holds[0]:
+                    self.held.set()
+                    continue
                 event, self.pos = self.events[self.pos], self.pos + 1
             conn.sendall(event.replace("\n", "\r\n").encode() + b"\r\n\r\n")
             self.sent_at[self.pos - 1] = time.monotonic()
@@ -112,8 +132,28 @@ class AmiReplayServer:
             if self.drop_after and sent >= self.drop_after and (
                     not self.max_drops or self.drops < self.max_drops):
                 self.drops += 1
-                conn.shutdown(socket.SHUT_RDWR)
+                self._hang_up(conn)
                 return
+
+    def release(self) -> None:
+        """Go on past the current hold."""
+        with self._lock:
+            self.holds.pop(0)
+            self.held.clear()
+
+    @staticmethod
+    def _hang_up(conn: socket.socket) -> None:
+        """Close as a PBX going down does, but only after the client has read every event sent:
+        closing with an unread Ping in our buffer would send a reset, and a reset lets the
+        kernel throw away events the client has not read yet (a loss no real link drop causes
+        between two whole events)."""
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(2.0)
+        try:
+            while conn.recv(4096):
+                pass
+        except OSError:
+            pass
 
     def _answer(self, conn: socket.socket, action: dict[str, str]) -> bool:
         name = action.get("Action", "").lower()

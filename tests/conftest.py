@@ -31,6 +31,17 @@ def service_missing(what: str, error: Exception) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _no_ami_listener_outlives_its_test():
+    """A listener left running would reconnect to whatever server next gets its port."""
+    yield
+    from callback_module.connectors.ami import connector as ami_connector
+
+    for listener in list(ami_connector._listeners.values()):
+        listener.stop(timeout=2)
+    ami_connector._listeners.clear()
+
+
 @pytest.fixture(scope="session")
 def pg_database():
     """A PostgreSQL database of this test run's own, dropped at the end."""

@@ -6,6 +6,7 @@ decided by the events' own Timestamps, as in a replay at full speed.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -173,3 +174,17 @@ def test_an_action_cannot_smuggle_in_another_header():
     assert format_action("Ping", {"ActionID": "1"}) == b"Action: Ping\r\nActionID: 1\r\n\r\n"
     with pytest.raises(ValueError):
         format_action("Originate", {"Exten": "0301\r\nAction: Command"})
+
+
+def test_without_timestampevents_calls_are_timed_on_arrival(caplog):
+    """A manager.conf without ``timestampevents = yes``: the same calls, dated as they come."""
+    assembler = Assembler(UTC, grace=0.0)
+    before = time.time()
+    finished = []
+    for message in messages(RUNS[0], skip=("Cdr",))[:400]:
+        message = {k: v for k, v in message.items() if k != "Timestamp"}
+        finished += assembler.feed(message, time.monotonic())
+    finished += assembler.flush()
+    assert finished and "set timestampevents = yes" in caplog.text
+    starts = [leg.start for call in finished for leg in call.legs]
+    assert starts and all(start.timestamp() >= before - 1 for start in starts)

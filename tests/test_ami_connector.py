@@ -79,8 +79,7 @@ def test_replayed_ami_stream_gives_expected_entries(app, run, profile):
     assert again.legs_new == 0 and again.entries_changed == 0
 
 
-@pytest.mark.parametrize("drop_after", [137, pytest.param(900, marks=pytest.mark.skip(
-    reason="flaky: a drop after 900 events sometimes loses calls; open in issue 4"))])
+@pytest.mark.parametrize("drop_after", [137, 900])
 def test_dropped_link_reconnects_and_loses_or_doubles_nothing(app, drop_after):
     add_fixture_profile(1)
     events = recorded_events(FIXTURES / RUNS[0] / "ami_events.raw")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from ami_replay_server import AmiReplayServer, recorded_events
 from sqlalchemy import select
@@ -76,3 +77,74 @@ def test_a_missed_call_is_listed_within_a_second_of_the_hangup(tmp_path):
     latency = listed_at - server.sent_at[hangup]
     print(f"hang-up to listed: {latency * 1000:.0f} ms")
     assert latency < 1.0
+
+
+def test_a_hangup_is_on_an_open_list_within_a_second(tmp_path, monkeypatch):
+    """The whole path an agent sees: AMI event → listener → sync → live push → websocket.
+    S01's caller hangs up; anna's open list gets the new row."""
+    import simple_websocket
+    from live_server import serving, session_cookie
+
+    noon = datetime(2026, 11, 22, 12, tzinfo=UTC)  # the recorded calls are of that morning
+    monkeypatch.setattr("callback_module.views.lists._now", lambda: noon)
+    monkeypatch.setattr("callback_module.views.live._now", lambda: noon)
+    events = recorded_events(FIXTURES / RUNS[0] / "ami_events.raw")
+    last_cdr = max(i for i, e in enumerate(events)
+                   if e.startswith("Event: Cdr") and "UniqueID: 1795327866.0\n" in e)
+    hangup = max(i for i, e in enumerate(events[:last_cdr])
+                 if e.startswith("Event: Hangup") and "Uniqueid: 1795327866.0\n" in e)
+    with AmiReplayServer(events[:last_cdr + 1]) as server:
+        app = worker_app(tmp_path, server.port)
+        with serving(app) as base:
+            socket = simple_websocket.Client.connect(
+                base.replace("http", "ws") + "/callback/ws?tab=open",
+                headers={"Cookie": f"session={session_cookie(app, 'anna', 'anna-pw')}"})
+            time.sleep(0.3)  # the socket has read its (empty) page
+            scheduler = start_scheduler(app)
+            live = start_live_connector(app)
+            try:
+                frame, deadline = "", time.monotonic() + 10
+                while 'id="entry-' not in frame and time.monotonic() < deadline:
+                    frame = socket.receive(timeout=10) or ""  # the counters come apart
+                shown_at = time.monotonic()
+            finally:
+                socket.close()
+                scheduler.shutdown(wait=True)
+                stop_live_connector(app, live)
+                ami_connector._listeners.clear()
+                app.extensions["callback"].scheduler = None
+                with app.app_context():
+                    db.engine.dispose()
+    assert frame and 'id="entry-' in frame and "030 1110001" in frame
+    latency = shown_at - server.sent_at[hangup]
+    print(f"hang-up to an open list: {latency * 1000:.0f} ms")
+    assert latency < 1.0
+
+
+def test_the_worker_follows_a_change_of_the_connector_settings(tmp_path, monkeypatch):
+    """The admin points Callback at another PBX: the worker listens there within seconds."""
+    import threading
+
+    from callback_module import cli as cli_module
+
+    monkeypatch.setattr(cli_module, "FOLLOW_SECONDS", 0.5)
+    events = recorded_events(FIXTURES / RUNS[0] / "ami_events.raw")
+    with AmiReplayServer(events[:50]) as old, AmiReplayServer(events) as new:
+        app = worker_app(tmp_path, old.port)
+        results = []
+        worker = threading.Thread(target=lambda: results.append(app.test_cli_runner().invoke(
+            args=["callback", "worker", "--max-seconds", "8"])))
+        worker.start()
+        assert old.done.wait(5)
+        with app.app_context():
+            row = ConnectorConfig.load()
+            row.config = {**row.config, "port": new.port}
+            db.session.commit()
+            db.session.remove()
+        assert new.done.wait(5), "the worker did not move to the new PBX"
+        worker.join(15)
+    assert results and results[0].exit_code == 0, results and results[0].output
+    with app.app_context():
+        assert got() == expected(1)
+        db.engine.dispose()
+    ami_connector._listeners.clear()

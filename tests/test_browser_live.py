@@ -40,10 +40,11 @@ def site(tmp_path):
 
 
 def _shift_to_today() -> None:
-    """Move the recorded calls to today, so the default period (last 7 days) shows them."""
+    """Move the recorded calls to today, so the default period (last 7 days) shows them, also
+    after an action rebuilds an entry from its calls."""
     from datetime import timedelta
 
-    from callback_module.models import Attempt, Call, EntryCall
+    from callback_module.models import Attempt, Call, CallLeg, EntryCall, QueueEventRow
 
     delta = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - datetime(
         2026, 11, 22, tzinfo=UTC)
@@ -51,7 +52,9 @@ def _shift_to_today() -> None:
         delta = timedelta(0)
     for model, fields in ((Entry, ("first_call_at", "last_call_at", "closed_at", "updated_at")),
                           (EntryCall, ("at",)), (Attempt, ("at",)),
-                          (Call, ("started_at", "ended_at"))):
+                          (Call, ("started_at", "ended_at")),
+                          # the legs too: an action rebuilds the entry from them
+                          (CallLeg, ("start", "answer", "end")), (QueueEventRow, ("at",))):
         for row in db.session.scalars(select(model)):
             for name in fields:
                 if getattr(row, name) is not None:

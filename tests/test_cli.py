@@ -101,7 +101,7 @@ def test_settings_export_import_round_trip(cli, tmp_path):
     data = yaml.safe_load(exported.read_text())
     assert data["settings"]["timezone"] == "UTC"
     assert {"name": "support", "type": "queue", "pbx_id": "support",
-            "members": ["201", "202"], "target_minutes": 0} in data["groups"]
+            "members": ["201", "202"], "target_minutes": 0, "webhook_url": ""} in data["groups"]
     assert "password" not in exported.read_text() and "pbkdf2" not in exported.read_text()
     data["settings"]["poll_interval"] = 30
     exported.write_text(yaml.safe_dump(data))
@@ -119,8 +119,17 @@ def test_settings_export_import_round_trip(cli, tmp_path):
     ({"users": [{"username": "z", "role": "boss"}]}, "users.z.role"),
     ({"connector": {"type": "asterisk_ami2"}}, "connector.type"),
     ({"connector": {"type": "demo", "speed": 3}}, "connector.speed"),
+    ({"notifications": {"recipients": "everyone"}}, "notifications.recipients"),
+    ({"notifications": {"link_prefix": "skype-for-business:"}}, "notifications.link_prefix"),
+    ({"notifications": {"excluded_numbers": ["door"]}}, "notifications.excluded_numbers"),
+    ({"mail": {"port": 70000}}, "mail.port"),
+    ({"mail": {"security": "ssl3"}}, "mail.security"),
+    ({"groups": [{"name": "x", "type": "queue", "pbx_id": "1", "webhook_url": "ftp://x"}]},
+     "groups.x.webhook_url"),
+    ({"users": [{"username": "z", "notify": "yes"}]}, "users.z.notify"),
 ], ids=["range", "choice", "type", "timezone", "unknown-setting", "group-type", "role",
-        "connector-type", "connector-key"])
+        "connector-type", "connector-key", "recipients", "link-prefix", "excluded-number",
+        "smtp-port", "smtp-security", "webhook-url", "user-notify"])
 def test_a_bad_value_refuses_the_whole_file_naming_the_key(cli, tmp_path, bad, key):
     add_fixture_profile(1)
     good = {"settings": {"poll_interval": 42},

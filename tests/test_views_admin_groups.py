@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from callback_module.extensions import db
 from callback_module.file_import import import_files
-from callback_module.models import Entry, Group, User
+from callback_module.models import Entry, Group, Notification, User
 from callback_module.views import lists as lists_view
 
 from conftest import FIXTURES, add_fixture_profile
@@ -198,3 +198,70 @@ def test_unknown_group_is_404(client, run_a):
     login(client, "admin")
     assert client.get(f"{GROUPS}/999").status_code == 404
     assert client.post(f"{GROUPS}/999/delete").status_code == 404
+
+
+# The group's webhook: its URL, checked at the field, and how its last delivery went.
+
+def webhook_row(support: Group, **values) -> Notification:
+    row = Notification(**{"call_key": f"call-{values.get('tries', 0)}-{values['state']}",
+                          "channel": "webhook", "target": f"group:{support.id}",
+                          "group_id": support.id, "party_key": "+49301110001", "rang_at": NOON,
+                          "due_at": NOON, "created_at": NOON, **values})
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+@pytest.mark.parametrize("url", ["ftp://chat.example.org/hook", "chat.example.org/hook",
+                                 "https://chat.example.org/a hook"],
+                         ids=["not-http", "no-scheme", "space"])
+def test_a_bad_webhook_url_is_refused_at_the_field(client, run_a, url):
+    login(client, "admin")
+    support = group("support")
+    response = client.post(f"{GROUPS}/{support.id}", data=form(
+        name="support", pbx_id="support", members="201, 202", webhook_url=url))
+    assert response.status_code == 422
+    html = field_html(response.get_data(as_text=True), "webhook_url")
+    assert "Webhook URL: must be" in html and 'aria-invalid="true"' in html
+    assert group("support").webhook_url == ""
+
+
+def test_the_webhook_url_is_stored_and_not_logged(client, run_a, caplog):
+    caplog.set_level("INFO", logger="callback.admin")
+    login(client, "admin")
+    support = group("support")
+    url = "https://chat.example.org/hooks/Secret-Token-123"
+    response = client.post(f"{GROUPS}/{support.id}", data=form(
+        name="support", pbx_id="support", members="201, 202", webhook_url=f"  {url} "))
+    assert response.status_code == 302
+    assert group("support").webhook_url == url
+    assert "webhook changed" in caplog.text and "Secret-Token" not in caplog.text
+    page = client.get(f"{GROUPS}/{support.id}").get_data(as_text=True)
+    assert f'value="{url}"' in field_html(page, "webhook_url")
+    assert "Last webhook delivery:" in page and "never used" in page
+
+
+def test_the_last_webhook_delivery_shows_on_the_form_and_in_the_list(client, run_a):
+    support = group("support")
+    support.webhook_url = "https://chat.example.org/hook"
+    db.session.commit()
+    login(client, "admin")
+    sent = datetime(2026, 11, 22, 12, 0, 5, tzinfo=UTC)
+    webhook_row(support, state="sent", tries=1, done_at=sent)
+    for page in (f"{GROUPS}/{support.id}", GROUPS):
+        assert "sent at 2026-11-22 12:00:05" in client.get(page).get_data(as_text=True)
+    # Skipped ones and those not tried yet say nothing about the receiver: the last stays.
+    webhook_row(support, state="skipped", rule="answered_meanwhile", done_at=sent)
+    webhook_row(support, state="pending")
+    assert "sent at 2026-11-22 12:00:05" in client.get(GROUPS).get_data(as_text=True)
+    webhook_row(support, state="pending", tries=2,
+                last_error="chat.example.org refused the connection")
+    html = client.get(f"{GROUPS}/{support.id}").get_data(as_text=True)
+    assert "retrying (tries 2): chat.example.org refused the connection" in html
+    webhook_row(support, state="failed", tries=10, done_at=sent,
+                last_error="chat.example.org answered HTTP 500 Internal Server Error")
+    listing = client.get(GROUPS).get_data(as_text=True)
+    row = re.search(rf'<tr id="group-{support.id}">.*?</tr>', listing, re.S).group(0)
+    assert "failed: chat.example.org answered HTTP 500 Internal Server Error" in row
+    sales = re.search(rf'<tr id="group-{group("sales").id}">.*?</tr>', listing, re.S).group(0)
+    assert "never used" not in sales and "none" in sales  # no webhook set at all

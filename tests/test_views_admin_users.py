@@ -150,6 +150,19 @@ def test_edit_changes_role_groups_language_extension_email(client, people):
     assert "User anna saved." in client.get(USERS).get_data(as_text=True)
 
 
+def test_admins_set_the_missed_call_mails_when_provisioning(client, people):
+    login(client, "admin")
+    response = client.post(f"{USERS}/new", data=form(notify_missed="y"))
+    assert response.status_code == 200 and user("frank").notify_missed is True
+    frank = user("frank")
+    page = client.get(f"{USERS}/{frank.id}").get_data(as_text=True)
+    assert "checked" in field_html(page, "notify_missed")
+    # Unticked on an edit (a browser sends nothing for it): off again.
+    assert client.post(f"{USERS}/{frank.id}", data=form()).status_code == 302
+    assert user("frank").notify_missed is False
+    assert user("anna").notify_missed is False
+
+
 def test_unticking_every_group_leaves_none(client, people):
     login(client, "admin")
     clara = user("clara")

@@ -64,6 +64,12 @@ class OriginateResult:
 class ConnectorError(Exception):
     """The PBX could not be read; the message says why in words an admin understands."""
 
+    @property
+    def message(self) -> str:
+        """The message as it was made: an ``i18n.Text`` stays one, so a page can translate it
+        (``str(exc)`` is a plain copy of the English)."""
+        return self.args[0] if self.args else ""
+
 
 class Connector:
     """Base class of all PBX connectors; subclasses register with ``@register_connector``."""

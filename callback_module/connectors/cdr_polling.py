@@ -6,7 +6,7 @@ the columns are looked up once per poll, so a table without linkedid, sequence o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -25,6 +25,7 @@ from .base import Batch, ConnectorError
 MAX_NEW_ROWS = 5000  # per table and poll: a first backfill is read over several polls
 FUTURE_SLACK = timedelta(days=1)  # a row dated in the future must not freeze the watermark
 IN_CHUNK = 500  # uniqueids per IN (...) list
+Hold = Callable[[list[Leg]], set[str]]
 
 
 class PolledTable:
@@ -88,9 +89,12 @@ class CdrTable(PolledTable):
         return _as_datetime(conn.scalar(select(func.max(clause.c[picked[time]]))))
 
     def read(self, conn: Connection, inspector: Inspector, state: dict[str, Any] | None,
-             batch: Batch) -> dict[str, Any]:
+             batch: Batch, hold: Hold | None = None) -> dict[str, Any]:
         """Add the rows not delivered before to ``batch``; returns this table's new cursor:
-        ``{"watermark": newest calldate as stored, "seen": {calldate: [leg keys]}}``."""
+        ``{"watermark": newest calldate as stored, "seen": {calldate: [leg keys]}}``.
+
+        ``hold`` names the calls among the new legs that are still going on (CEL): their rows
+        are left for a later poll, unseen, so a call is judged once all its legs are in."""
         clause, picked, kinds, time = self._prepare(inspector)
         state = dict(state or {})
         seen: dict[str, list[str]] = {k: list(v) for k, v in (state.get("seen") or {}).items()}
@@ -104,7 +108,7 @@ class CdrTable(PolledTable):
             since = newest - self.backfill if self.backfill else None
         seen_keys = {key for keys in seen.values() for key in keys}
         taken = self._take(self._new_rows(conn, clause, picked, time, since, kinds[time],
-                                          seen_keys), time, seen, seen_keys, batch)
+                                          seen_keys), time, seen, seen_keys, batch, hold)
         if taken is not None:
             now = datetime.now(UTC) if taken.tzinfo else datetime.now(self.tz).replace(tzinfo=None)
             taken = min(taken, now + FUTURE_SLACK)
@@ -153,9 +157,10 @@ class CdrTable(PolledTable):
                 after, clause.c[picked["uniqueid"]].in_(chunk)).order_by(*order)).mappings()
 
     def _take(self, result: Any, time: str, seen: dict[str, list[str]], seen_keys: set[str],
-              batch: Batch) -> datetime | None:
+              batch: Batch, hold: Hold | None = None) -> datetime | None:
         """Add the rows not seen before to ``batch`` and ``seen``; the newest calldate taken."""
         newest = None
+        fresh: list[tuple[datetime, str, Leg | None]] = []
         for row in result:
             if rows.leg_key(row) in seen_keys:
                 continue  # most of the window, every poll: skip it before building a leg
@@ -172,6 +177,11 @@ class CdrTable(PolledTable):
             if key in seen_keys or stored is None:
                 continue
             seen_keys.add(key)
+            fresh.append((stored, key, leg))
+        going_on = hold([leg for _, _, leg in fresh if leg is not None]) if hold else set()
+        for stored, key, leg in fresh:
+            if leg is not None and leg.call_key in going_on:
+                continue
             seen.setdefault(stored.isoformat(), []).append(key)
             if leg is not None:
                 batch.legs.append(leg)

@@ -5,15 +5,16 @@ dated when it *started*: a long call's row turns up behind rows already read. So
 again everything dated from ``watermark - lookback_minutes`` on and skips the rows it delivered
 before; their keys (the legs' ``uniqueid/sequence``) are kept in the cursor for as long as they
 are inside that window. The queue_log table has an auto-increment id, which is its cursor.
-The CEL table is not read: CDR rows regrouped by linkedid and queue_log already say all the
-rules need, and a call's rows are re-judged whenever another one arrives.
+Where the ``cel`` table logs ``LINKEDID_END``, a call's rows are handed over only once the call
+has ended (cel_table.py), so a call is never judged on half its legs (a missed-call mail for a
+call a colleague answered a second later).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, inspect
@@ -24,6 +25,7 @@ from ..i18n import N_, join
 from .base import Batch, Connector, ConnectorError, ConnectorField, Status
 from .cdr_database import database_url, failure_reason, make_engine, mask_url_text, masked
 from .cdr_polling import CdrTable, QueueLogTable
+from .cel_table import CelTable
 from .registry import register_connector
 
 
@@ -45,6 +47,10 @@ class FreePbxCdrConnector(Connector):
         ConnectorField("queue_log_table", N_("queue_log table"), "text", "queue_log",
                        help=N_("Asterisk's realtime queue_log table, read if it exists; "
                                "empty: not read.")),
+        ConnectorField("cel_table", N_("CEL table"), "text", "cel",
+                       help=N_("Read if it exists: a call is taken once CEL says it has "
+                               "ended, not while its legs are still coming in; empty: not "
+                               "read.")),
         ConnectorField("lookback_minutes", N_("Look-back (minutes)"), "int", 120,
                        help=N_("Rows are written when a call ends but dated when it started: "
                                "at least the longest call plus the CDR batch delay, and 60 or "
@@ -75,6 +81,12 @@ class FreePbxCdrConnector(Connector):
                      if self.config["queue_log_table"] else None)
         return cdr, queue_log
 
+    def _cel(self) -> CelTable | None:
+        """Held calls must still be inside the look-back window when they are let go."""
+        lookback = max(0, int(self.config["lookback_minutes"] or 0))
+        name = self.config.get("cel_table") or ""
+        return CelTable(name, self.timezone, timedelta(minutes=lookback / 2)) if name else None
+
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
         """A connection for one poll; failures become ConnectorErrors in words. The engine's
@@ -99,8 +111,10 @@ class FreePbxCdrConnector(Connector):
                 inspector = inspect(conn)
                 newest = cdr.newest(conn, inspector)
                 has_queue_log = queue_log is not None and queue_log.exists(inspector)
+                cel = self._cel()
+                cel_ends = cel is not None and cel.logs_call_ends(conn, inspector)
         except ConnectorError as exc:
-            return Status(False, str(exc))
+            return Status(False, exc.message)
         where = masked(self._url())
         if newest is None:
             parts = [N_("Connected to %(url)s: table %(table)s is empty so far.", url=where,
@@ -113,6 +127,9 @@ class FreePbxCdrConnector(Connector):
         elif queue_log is not None:
             parts.append(N_("No table %(table)s: queue calls are judged from CDR alone.",
                             table=queue_log.name))
+        if cel_ends:
+            parts.append(N_("Calls are taken once table %(table)s says they have ended.",
+                            table=cel.name))
         return Status(True, join(parts, " "))
 
     def fetch(self, cursor: dict[str, Any] | None) -> Batch:
@@ -124,7 +141,9 @@ class FreePbxCdrConnector(Connector):
         batch = Batch()
         with self._connection() as conn:
             inspector = inspect(conn)
-            cdr_cursor = cdr.read(conn, inspector, cursor.get("cdr"), batch)
+            cel = self._cel()
+            hold = (lambda legs: cel.going_on(conn, inspector, legs)) if cel else None
+            cdr_cursor = cdr.read(conn, inspector, cursor.get("cdr"), batch, hold)
             queue_cursor = cursor.get("queue_log")
             if queue_log is not None and queue_log.exists(inspector):
                 queue_cursor = queue_log.read(conn, inspector, queue_cursor, batch)

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from flask import Flask
 
-from ..signals import claim_changed, entries_changed
+from ..i18n import dump
+from ..signals import claim_changed, entries_changed, user_notice
 from .broadcaster import Broadcaster, make_broadcaster
 
 
@@ -18,6 +19,7 @@ class LivePublisher:
         # Weak references to bound methods: they go away with the app (tests make many).
         entries_changed.connect(self.on_entries_changed, sender=app)
         claim_changed.connect(self.on_claim_changed, sender=app)
+        user_notice.connect(self.on_user_notice, sender=app)
 
     def on_entries_changed(self, sender: Flask, entry_ids: set[int] = frozenset(),
                            **_: object) -> None:
@@ -28,6 +30,11 @@ class LivePublisher:
                          **_: object) -> None:
         self.broadcaster.publish({"kind": "claim", "id": entry_id,
                                   "expires_at": expires_at.isoformat() if expires_at else None})
+
+    def on_user_notice(self, sender: Flask, user_id: int, category: str, message: str,
+                       **_: object) -> None:
+        self.broadcaster.publish({"kind": "notice", "user_id": user_id, "category": category,
+                                  "message": dump(message)})
 
 
 def init_live(app: Flask) -> LivePublisher:

@@ -27,6 +27,8 @@ class Claim(db.Model):
     username: Mapped[str] = mapped_column(String(80), default="")
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The attempt id of the call placed with the claim: the PBX's answer about it names it.
+    call_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
 
     def is_live(self, now: datetime) -> bool:
         return self.expires_at > now

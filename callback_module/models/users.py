@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_login import UserMixin
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from .types import UTCDateTime
 
 ROLES = ("admin", "agent")
 
@@ -29,6 +41,8 @@ class Group(db.Model):
     type: Mapped[str] = mapped_column(String(10))
     pbx_id: Mapped[str] = mapped_column(String(80))
     target_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # A JSON POST per missed call (e.g. a chat channel's incoming webhook); "" for none.
+    webhook_url: Mapped[str] = mapped_column(String(500), default="")
     members: Mapped[list[GroupMember]] = relationship(
         back_populates="group", cascade="all, delete-orphan", order_by="GroupMember.extension")
 
@@ -69,6 +83,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), default="")
     language: Mapped[str] = mapped_column(String(5), default="")
     view: Mapped[dict] = mapped_column(JSON, default=dict)
+    notify_missed: Mapped[bool] = mapped_column(Boolean, default=False)  # their own opt-in
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     groups: Mapped[list[Group]] = relationship(secondary=user_groups, order_by="Group.name")
 
     def set_password(self, password: str) -> None:

@@ -9,9 +9,13 @@ blueprint = Blueprint("callback", __name__, template_folder=str(asset_dir("templ
                       static_url_path="/static")
 
 from . import (  # noqa: E402,F401
+    account,
     admin,
+    admin_connector,
+    admin_contacts,
     admin_groups,
     admin_log,
+    admin_notify,
     admin_users,
     api,
     auth,

@@ -19,6 +19,7 @@ from ..policy_loader import load_policy
 from ..signals import entries_changed
 from ..store import recompute_all
 from . import blueprint
+from .admin_notify import last_webhooks, local_time
 from .auth import admin_required
 
 log = logging.getLogger("callback.admin")
@@ -50,13 +51,15 @@ def admin_groups() -> str:
     user_counts = dict(db.session.execute(
         select(user_groups.c.group_id, func.count()).group_by(user_groups.c.group_id)).all())
     return render_template("callback/admin/groups.html", groups=groups, types=GROUP_TYPE_LABELS,
-                           open_counts=open_counts, user_counts=user_counts)
+                           open_counts=open_counts, user_counts=user_counts,
+                           webhooks=last_webhooks(g.id for g in groups), when=local_time())
 
 
 @blueprint.route("/admin/groups/new", methods=["GET", "POST"])
 @admin_required
 def admin_group_new() -> Any:
-    return _group_form(Group(name="", type="queue", pbx_id="", target_minutes=0))
+    return _group_form(Group(name="", type="queue", pbx_id="", target_minutes=0,
+                             webhook_url=""))
 
 
 @blueprint.route("/admin/groups/<int:group_id>", methods=["GET", "POST"])
@@ -69,25 +72,37 @@ def _group_form(group: Group) -> Any:
     # Not obj=group: the group's own ``members`` (rows) would win over the text given here.
     form = GroupForm(data={"name": group.name, "type": group.type, "pbx_id": group.pbx_id,
                            "members": ", ".join(group.extensions),
-                           "target_minutes": group.target_minutes})
+                           "target_minutes": group.target_minutes,
+                           "webhook_url": group.webhook_url or ""})
     form.group_id = group.id
     if request.method == "POST":
         if form.validate():
             created = group.id is None
             group.name, group.type = form.name.data, form.type.data
             group.pbx_id, group.target_minutes = form.pbx_id.data, form.target_minutes.data
+            # Not logged as it is: a chat webhook's URL carries its secret token.
+            webhook = "" if (group.webhook_url or "") == form.webhook_url.data else (
+                ", webhook changed" if form.webhook_url.data else ", webhook removed")
+            group.webhook_url = form.webhook_url.data
             group.set_extensions(split_extensions(form.members.data))
             db.session.add(group)
             db.session.flush()
             what = "created" if created else "changed"
-            rebuild_entries(f"group {group.name} {what} (members {', '.join(group.extensions)})")
+            rebuild_entries(f"group {group.name} {what} (members {', '.join(group.extensions)}"
+                            f"{webhook})")
             flash(_("Group %(name)s created.", name=group.name) if created
                   else _("Group %(name)s saved.", name=group.name), "success")
             return redirect(url_for("callback.admin_groups"))
         db.session.rollback()
         flash(_("Nothing was saved: please correct the marked fields."), "error")
-        return render_template("callback/admin/group_form.html", form=form, group=group), 422
-    return render_template("callback/admin/group_form.html", form=form, group=group)
+        return _form_page(form, group, 422)
+    return _form_page(form, group)
+
+
+def _form_page(form: GroupForm, group: Group, status: int = 200) -> Any:
+    webhook = last_webhooks([group.id]).get(group.id) if group.id else None
+    return render_template("callback/admin/group_form.html", form=form, group=group,
+                           webhook=webhook, when=local_time()), status
 
 
 @blueprint.route("/admin/groups/<int:group_id>/delete", methods=["GET", "POST"])

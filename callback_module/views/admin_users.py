@@ -22,7 +22,7 @@ from .auth import admin_required
 
 log = logging.getLogger("callback.admin")
 # No 0/O, 1/l/I: the admin reads the password out or types it over.
-USER_FIELDS = ("username", "name", "extension", "email", "role", "language")
+USER_FIELDS = ("username", "name", "extension", "email", "role", "language", "notify_missed")
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -42,7 +42,8 @@ def admin_users() -> str:
 @blueprint.route("/admin/users/new", methods=["GET", "POST"])
 @admin_required
 def admin_user_new() -> Any:
-    user = User(username="", name="", role="agent", extension="", email="", language="")
+    user = User(username="", name="", role="agent", extension="", email="", language="",
+                notify_missed=False)
     form = NewUserForm(obj=user)
     _group_choices(form)
     if request.method == "POST" and form.validate():
@@ -128,7 +129,8 @@ def _group_choices(form: UserForm) -> None:
 
 def _apply(user: User, form: UserForm) -> None:
     for key in USER_FIELDS:
-        setattr(user, key, getattr(form, key).data or "")
+        value = getattr(form, key).data
+        setattr(user, key, value if isinstance(value, bool) else value or "")
     wanted = set(form.groups.data or [])
     user.groups = [g for g in db.session.scalars(select(Group)) if g.id in wanted]
 

@@ -7,6 +7,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +35,7 @@ from . import blueprint
 
 MAX_FAILURES = 5
 WINDOW_SECONDS = 300
+SEEN_EVERY = timedelta(minutes=5)
 
 
 class LoginLimiter:
@@ -135,6 +137,16 @@ def _here() -> str:
     return request.full_path.rstrip("?")
 
 
+def mark_seen(user: User, force: bool = False) -> None:
+    """Remember when the user was last here: "a repeated call while the user has not logged in
+    since" asks it. A remembered session opening the lists counts, or agents who never log out
+    would never count as back; written at most every few minutes."""
+    now = datetime.now(UTC)
+    if force or user.last_login_at is None or now - user.last_login_at > SEEN_EVERY:
+        user.last_login_at = now
+        db.session.commit()
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     next_url = safe_next(request.values.get("next"))
@@ -155,6 +167,7 @@ def login() -> Any:
         else:
             limiter().reset(key)
             login_user(user, remember=form.remember.data)
+            mark_seen(user, force=True)
             return redirect(next_url)
     elif form.errors:
         status = 400

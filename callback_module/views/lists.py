@@ -17,11 +17,14 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from .. import numbers
+from ..call_results import REASONS
+from ..calling_in import ringing_numbers
 from ..claims import live_claims, seconds_left
 from ..dial import connector_can_dial
 from ..extensions import db
-from ..language import closed_reason
+from ..language import closed_reason, translate
 from ..models import OPEN_STATES, STATES, Attempt, Claim, Entry, EntryCall, Settings, User
+from ..notify.settings import RULE_LABELS
 from ..queries import count_by_state, current_intervals, list_entries
 from ..rules.entries import OUTCOMES
 from . import blueprint, viewprefs
@@ -86,6 +89,7 @@ class RowFormat:
     claims: dict[int, Claim] = field(default_factory=dict)  # live ones, by entry id
     viewer_id: int | None = None
     can_call: bool = False  # the active connector can place calls
+    ringing: set[str] = field(default_factory=set)  # callers on the line now (E.164)
 
     @classmethod
     def current(cls) -> RowFormat:
@@ -97,7 +101,7 @@ class RowFormat:
                    _now(), people, view["show_group"], view["summarize"],
                    claims=live_claims(),
                    viewer_id=current_user.id if current_user.is_authenticated else None,
-                   can_call=connector_can_dial())
+                   can_call=connector_can_dial(), ringing=ringing_numbers())
 
     def number(self, entry: Entry) -> str:
         return numbers.display(entry.number, entry.number_e164, self.region)
@@ -133,6 +137,16 @@ class RowFormat:
     def claim(self, entry: Entry) -> Claim | None:
         """Who is calling back now; a closed entry has nobody left to call."""
         return self.claims.get(entry.id) if entry.state in OPEN_STATES else None
+
+    def calling_in(self, entry: Entry) -> bool:
+        """The caller of this open entry is on the line right now."""
+        return entry.state in OPEN_STATES and entry.number_e164 in self.ringing
+
+    def notify_rule(self, rule: str) -> str:
+        return translate(RULE_LABELS[rule]) if rule in RULE_LABELS else rule
+
+    def originate_reason(self, reason: str) -> str:
+        return translate(REASONS.get(reason, REASONS["unknown"]))
 
     def claim_left(self, claim: Claim) -> str:
         left = seconds_left(claim)
@@ -223,6 +237,10 @@ def list_context(tab: str, page: int) -> dict[str, Any]:
 @blueprint.route("/")
 @login_required
 def lists() -> Response:
+    if not wants_fragment():  # a page opened, not a poll: the agent is here
+        from .auth import mark_seen
+
+        mark_seen(current_user._get_current_object())
     context = list_context(_tab(request.args.get("tab")), _page(request.args.get("page")))
     return render_page("callback/lists.html", "callback/partials/entries_table.html",
                        ("callback/partials/counters.html",), 200, **context)

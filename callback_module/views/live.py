@@ -14,6 +14,8 @@ from flask import current_app, g, render_template, request
 from flask_login import current_user
 
 from ..extensions import db, sock
+from ..i18n import load
+from ..language import translate
 from ..models import Entry, User
 from ..queries import current_intervals, list_entries
 from ..rules.period import in_period
@@ -88,13 +90,19 @@ class LiveView:
             self.shown = self.rows_on_page()
             return [self._whole_table()]
         ids: set[int] = set()
+        notices = []
         for event in events:
             if event.get("kind") == "entries":
                 ids.update(int(i) for i in event.get("ids", ()))
             elif event.get("kind") == "claim":
                 ids.add(int(event["id"]))
+            elif event.get("kind") == "notice" and event.get("user_id") == self.user_id:
+                notices.append((str(event.get("category") or "info"),
+                                translate(load(event.get("message", "")))))
+        flash = [render_template("callback/partials/flash.html", oob=True, messages=notices)
+                 ] if notices else []
         if not ids:
-            return []
+            return flash
         context = counters_context(self.tab)
         fmt = RowFormat.current()
         groups = visible_group_ids(user)
@@ -105,7 +113,8 @@ class LiveView:
         rows = "".join(u for u in updates if u.startswith("<tr"))
         appended = "".join(u for u in updates if u.startswith("<tbody"))
         counters = render_template("callback/partials/counters.html", oob=True, **context)
-        return [frame for frame in (rows + counters if rows else counters, appended) if frame]
+        return [frame for frame in (rows + counters if rows else counters, appended) if frame
+                ] + flash
 
     def _row_update(self, entry_id: int, entry: Entry | None, groups, intervals, fmt,
                     last_page: bool) -> str:

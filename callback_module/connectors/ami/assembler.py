@@ -10,6 +10,7 @@ and a quiet PBX both hand over promptly. Every time comes from the events' ``Tim
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class Assembler:
         self._ringing: Counter[str] = Counter()
         self._ringing_lock = Lock()
         self._last_sweep = 0.0
+        self._arrival_times = False  # the PBX sends no Timestamp: use the wall clock
 
     # --- input -------------------------------------------------------------------------
     def feed(self, message: Message, now: float) -> list[FinishedCall]:
@@ -64,6 +66,16 @@ class Assembler:
             ts = float(message["Timestamp"])
         except (KeyError, ValueError):
             ts = self.last_ts or 0.0  # FullyBooted and a few others carry none
+            if "Uniqueid" in message and (self.last_ts is None or self._arrival_times):
+                # No timestampevents in manager.conf: the arrival time is the best there is.
+                if not self._arrival_times:
+                    log.warning("AMI: events carry no Timestamp; set timestampevents = yes in "
+                                "manager.conf. Until then calls are timed as their events "
+                                "arrive.")
+                    self._arrival_times = True
+                ts = time.time()
+                self.first_ts = self.first_ts or ts
+                self.last_ts = max(self.last_ts or ts, ts)
         else:
             self.first_ts = self.first_ts or ts
             self.last_ts = max(self.last_ts or ts, ts)

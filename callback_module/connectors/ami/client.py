@@ -59,8 +59,8 @@ class AmiConnection:
         try:
             self._sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         except ConnectionRefusedError:
-            raise AmiError(f"connection refused by {self.where}: is Asterisk running, with the "
-                           "manager enabled on this port (manager.conf)?") from None
+            raise AmiError(f"connection refused by {self.where} (is Asterisk running, with the "
+                           "manager enabled on this port in manager.conf?)") from None
         except TimeoutError:
             raise AmiError(f"no answer from {self.where} within {self.timeout:g} s "
                            "(wrong host, or a firewall in the way?)") from None

@@ -1,0 +1,1 @@
+"""Missed-call notifications (SPEC §5): who is told, by mail or webhook, and the sending."""
