@@ -1,7 +1,11 @@
 """The PBX connector's admin form, built from the chosen connector's declared ``fields``.
 
 Secrets are never put back into the form: their fields render empty, and an empty one keeps
-what is stored. A password inside a URL shows as ``***`` and, sent back unchanged, is kept too.
+what is stored, but only while the secret's target (the server it is sent to: host, port and
+user, or the database URL without its password) is the stored one. Otherwise an admin, or
+whoever has their session, could have the stored secret sent to any server they type in, by
+testing or saving. A password inside a URL shows as ``***`` and, sent back unchanged, is kept
+too (the URL, and so its server, is then the stored one).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from wtforms import (
     BooleanField,
     Field,
@@ -31,6 +37,14 @@ from .models import ConnectorConfig
 
 RESERVED = frozenset({"type", "csrf_token", "meta"})
 ConnectorClass = type[Connector]  # by name: ``type`` in the form below is its select
+# The settings that say where a connector's secrets go: freepbx_cdr's database URL (compared
+# without its password), the AMI's host, port and user (not its backfill cdr_url: the AMI
+# secret never goes there). A connector can name its own as ``secret_target``; one named in
+# neither place counts all its other settings, the safe side (any change asks again).
+SECRET_TARGETS: dict[str, tuple[str, ...]] = {
+    "freepbx_cdr": ("cdr_url",),
+    "asterisk_ami": ("host", "port", "username"),
+}
 
 
 class ConnectorForm(FlaskForm):
@@ -59,7 +73,9 @@ def _field(spec: ConnectorField, secret_kept: bool) -> Field:
                             render_kw={"inputmode": "numeric"})
     if spec.kind == "secret":
         if secret_kept:
-            hint = " ".join(filter(None, [hint, _("Leave empty to keep the stored secret.")]))
+            hint = " ".join(filter(None, [hint, _(
+                "Leave empty to keep the stored secret; it is only used with the server it "
+                "was saved for.")]))
         return PasswordField(label, description=hint, validators=[
             DataRequired() if spec.required and not secret_kept else Optional(),
             Length(max=500)],
@@ -104,18 +120,41 @@ def _shown(value: Any) -> Any:
     return mask_url_text(value) if isinstance(value, str) else value
 
 
+def _target_value(value: Any) -> Any:
+    """A setting as part of a secret's target: a URL without its password, text stripped."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    if "://" not in value:
+        return value
+    try:
+        return make_url(value).set(password=None).render_as_string(hide_password=False)
+    except (ArgumentError, ValueError):
+        return mask_url_text(value)
+
+
+def _target(cls: ConnectorClass, config: dict[str, Any]) -> tuple[Any, ...]:
+    names = (getattr(cls, "secret_target", None) or SECRET_TARGETS.get(cls.name)
+             or tuple(spec.name for spec in cls.fields if spec.kind != "secret"))
+    defaults = {spec.name: spec.default for spec in cls.fields}
+    return tuple(_target_value(config.get(name, defaults.get(name))) for name in names)
+
+
 def form_config(form: ConnectorForm, row: ConnectorConfig) -> dict[str, Any]:
-    """The settings to store (or test) from a validated form, secrets falling back to the
-    stored ones; stored keys the connector no longer declares are kept."""
+    """The settings to store (or test) from a validated form; stored keys the connector no
+    longer declares are kept. An empty secret is the stored one while the target is the stored
+    one (``secrets_left_behind``), else empty."""
     cls = form.connector
     stored = _stored(row, cls.name)
     config = dict(stored)
+    secrets = []
     for spec in cls.fields:
         value = form[spec.name].data
         old = stored.get(spec.name, spec.default)
         if spec.kind == "secret":
-            value = value or old or ""
-        elif spec.kind == "int":
+            secrets.append(spec)
+            continue
+        if spec.kind == "int":
             value = spec.default if value is None else value
         elif spec.kind == "bool":
             value = bool(value)
@@ -124,4 +163,29 @@ def form_config(form: ConnectorForm, row: ConnectorConfig) -> dict[str, Any]:
             if isinstance(old, str) and value == mask_url_text(old):
                 value = old  # the URL came back with its password as ***
         config[spec.name] = value
+    same_target = _target(cls, config) == _target(cls, stored)
+    for spec in secrets:
+        old = stored.get(spec.name, spec.default) if same_target else ""
+        config[spec.name] = form[spec.name].data or old or ""
     return config
+
+
+def secrets_left_behind(form: ConnectorForm, row: ConnectorConfig) -> list[ConnectorField]:
+    """The secret fields left empty whose stored value ``form_config`` does not use: the
+    form's target is not the stored one."""
+    cls = form.connector
+    stored = _stored(row, cls.name)
+    config = form_config(form, row)
+    return [spec for spec in cls.fields if spec.kind == "secret" and not form[spec.name].data
+            and stored.get(spec.name) and not config[spec.name]]
+
+
+def ask_for_secrets_again(form: ConnectorForm, row: ConnectorConfig, message: str) -> bool:
+    """``message`` at each required secret field left behind (``secrets_left_behind``); False
+    when there is one. Run after ``form.validate()``: the field's own check let it be empty,
+    as a secret was stored."""
+    missing = [spec for spec in secrets_left_behind(form, row) if spec.required]
+    for spec in missing:
+        field = form[spec.name]
+        field.errors = [*field.errors, message]
+    return not missing

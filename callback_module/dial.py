@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from . import claims
 from .actions import ActionRefused, may_act
-from .connectors.base import ConnectorError, OriginateResult
+from .connectors.base import ATTEMPT_ID_PREFIX, ConnectorError, OriginateResult
 from .connectors.registry import get_connector_class
 from .models import OPEN_STATES, ConnectorConfig, Entry, Settings, User
 from .numbers import dial_string
@@ -29,7 +29,7 @@ def new_attempt_id(now: datetime | None = None) -> str:
     """Unique, at most 32 characters (FreePBX's cdr.uniqueid), shaped like an Asterisk uniqueid
     with a system name, so every CDR parser takes it for one."""
     epoch = int((now or datetime.now(UTC)).timestamp())
-    return f"cb-{epoch}.{secrets.randbelow(10**8):08d}"
+    return f"{ATTEMPT_ID_PREFIX}{epoch}.{secrets.randbelow(10**8):08d}"
 
 
 def connector_can_dial() -> bool:

@@ -8,7 +8,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 
 from .extensions import db
-from .models import OPEN_STATES, Attempt, Call, Entry, EntryCall, Group, Settings, TimelineEvent
+from .models import (
+    OPEN_STATES,
+    Attempt,
+    Call,
+    Entry,
+    EntryCall,
+    Group,
+    Notification,
+    Settings,
+    TimelineEvent,
+)
 from .rules.policy import Policy
 from .store import recompute
 
@@ -67,9 +77,13 @@ def purge_expired_data(now: datetime | None = None) -> tuple[int, int]:
     # A caller with any entry left keeps all their calls: rebuilding that entry needs them.
     calls += db.session.execute(delete(Call).where(
         Call.ended_at < cutoff, Call.party_key.not_in(select(Entry.party_key)))).rowcount
-    if entries or calls:
-        log.info("retention: deleted %d closed entries and %d calls older than %d days",
-                 entries, calls, days)
+    # Sent, skipped and failed notifications hold callers' numbers too.
+    notified = db.session.execute(delete(Notification).where(
+        Notification.state.in_(("sent", "skipped", "failed")),
+        Notification.created_at < cutoff)).rowcount
+    if entries or calls or notified:
+        log.info("retention: deleted %d closed entries, %d calls and %d notifications older "
+                 "than %d days", entries, calls, notified, days)
     return entries, calls
 
 

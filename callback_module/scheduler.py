@@ -110,8 +110,10 @@ def connector_signature(app: Flask) -> str:
 
     with app.app_context():
         try:
-            row = ConnectorConfig.load()
-            return json.dumps([row.type, row.config or {}], sort_keys=True, default=str)
+            # Only read: creating the row here would race the sync job creating it too.
+            row = db.session.get(ConnectorConfig, 1)
+            kind, config = (row.type, row.config or {}) if row is not None else ("demo", {})
+            return json.dumps([kind, config], sort_keys=True, default=str)
         finally:
             db.session.rollback()
             db.session.remove()

@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from .connectors.registry import connector_names, get_connector_class
 from .extensions import db
+from .forms import EMAIL
+from .i18n import N_
 from .models import ROLES, ConnectorConfig, Group, Settings, User
 from .notify.settings_file import apply_sections, check_sections, export_sections
 from .notify.webhook import check_url
@@ -23,12 +25,16 @@ TOP_KEYS = ("settings", "groups", "users", "connector", "notifications", "mail")
 GROUP_KEYS = {"name", "type", "pbx_id", "members", "target_minutes", "webhook_url"}
 USER_KEYS = {"username", "name", "extension", "email", "role", "groups", "language", "notify"}
 LANGUAGES = ("", "de", "en")
+MASKED = "***"  # an exported secret: read back, the stored value stays
 
 
 def export_settings() -> str:
     settings = Settings.load().as_dict()
+    # A chat webhook's URL is its secret (Slack, Mattermost and Teams put the token in the
+    # path): exported as MASKED, which an import reads as "keep the stored one".
     groups = [{"name": g.name, "type": g.type, "pbx_id": g.pbx_id, "members": g.extensions,
-               "target_minutes": g.target_minutes, "webhook_url": g.webhook_url}
+               "target_minutes": g.target_minutes,
+               "webhook_url": MASKED if g.webhook_url else ""}
               for g in db.session.scalars(select(Group).order_by(Group.name))]
     users = [{"username": u.username, "name": u.name, "extension": u.extension,
               "email": u.email, "role": u.role, "language": u.language,
@@ -118,11 +124,12 @@ def _check_group(index: int, group: Any) -> dict[str, Any]:
     target = group.get("target_minutes", 0)
     if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= 10080:
         raise SettingsError(f"{where}.target_minutes", "must be a whole number from 0 to 10080")
-    try:
-        webhook = check_url(_text(f"{where}.webhook_url", group.get("webhook_url"),
-                                  required=False))
-    except ValueError as exc:
-        raise SettingsError(f"{where}.webhook_url", str(exc)) from None
+    webhook = _text(f"{where}.webhook_url", group.get("webhook_url"), required=False)
+    if webhook != MASKED:  # MASKED: the group's stored URL, looked up by apply_settings_file
+        try:
+            webhook = check_url(webhook)
+        except ValueError as exc:
+            raise SettingsError(f"{where}.webhook_url", str(exc)) from None
     return {"name": name, "type": kind, "target_minutes": target, "webhook_url": webhook,
             "pbx_id": _text(f"{where}.pbx_id", group.get("pbx_id"), digits_ok=True),
             "members": [_text(f"{where}.members", m, digits_ok=True) for m in members]}
@@ -144,6 +151,9 @@ def _check_user(index: int, user: Any) -> dict[str, Any]:
     groups = user.get("groups") or []
     if not isinstance(groups, list):
         raise SettingsError(f"{where}.groups", "must be a list of group names")
+    email = _text(f"{where}.email", user.get("email"), required=False)
+    if email and not EMAIL.match(email):
+        raise SettingsError(f"{where}.email", "must be an e-mail address")
     notify = user.get("notify", False)
     if not isinstance(notify, bool):
         raise SettingsError(f"{where}.notify", "must be true or false")
@@ -151,7 +161,7 @@ def _check_user(index: int, user: Any) -> dict[str, Any]:
             "name": _text(f"{where}.name", user.get("name"), required=False),
             "extension": _text(f"{where}.extension", user.get("extension"), digits_ok=True,
                                required=False),
-            "email": _text(f"{where}.email", user.get("email"), required=False),
+            "email": email,
             "role": role, "language": language, "notify": notify,
             "groups": [_text(f"{where}.groups", g) for g in groups]}
 
@@ -190,7 +200,12 @@ def apply_settings_file(plan: dict[str, Any], *, replace: bool = False) -> None:
     for item in plan["groups"]:
         group = groups.get(item["name"]) or Group(name=item["name"])
         group.type, group.pbx_id = item["type"], item["pbx_id"]
-        group.target_minutes, group.webhook_url = item["target_minutes"], item["webhook_url"]
+        group.target_minutes = item["target_minutes"]
+        if item["webhook_url"] != MASKED:
+            group.webhook_url = item["webhook_url"]
+        elif not group.webhook_url:  # a new group, or one without a webhook: nothing to keep
+            raise SettingsError(f"groups.{item['name']}.webhook_url",
+                                N_("is masked; give the URL"))
         group.set_extensions(item["members"])
         if group.id is None:
             db.session.add(group)

@@ -126,6 +126,26 @@ def check_value(key: str, value: Any) -> Any:
     setting = BY_KEY.get(key)
     if setting is None:
         raise SettingsError(key, N_("is not a setting"))
+    if setting.kind is list:
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(key, N_("must be a list of %(choices)s",
+                                         choices=", ".join(setting.choices)))
+        wrong = [v for v in value if v not in setting.choices]
+        if wrong:
+            raise SettingsError(key, N_("has unknown values %(values)s (allowed: %(choices)s)",
+                                        values=", ".join(map(str, wrong)),
+                                        choices=", ".join(setting.choices)))
+        if not value:
+            raise SettingsError(key, N_("needs at least one group type"))
+        return [c for c in setting.choices if c in value]
+    value = check_typed(setting, value)
+    return _check_text(key, value) if setting.kind is str else value
+
+
+def check_typed(setting: Setting, value: Any) -> Any:
+    """A bool, int or text setting's value in its type, in range, among its choices (text
+    stripped); SettingsError naming ``setting.key`` otherwise. Lists are the caller's."""
+    key = setting.key
     if setting.kind is bool:
         if not isinstance(value, bool):
             raise SettingsError(key, N_("must be true or false, not %(value)s", value=repr(value)))
@@ -141,25 +161,13 @@ def check_value(key: str, value: Any) -> Any:
             raise SettingsError(key, N_("must be at most %(maximum)d, not %(value)d",
                                          maximum=setting.maximum, value=value))
         return value
-    if setting.kind is list:
-        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise SettingsError(key, N_("must be a list of %(choices)s",
-                                         choices=", ".join(setting.choices)))
-        wrong = [v for v in value if v not in setting.choices]
-        if wrong:
-            raise SettingsError(key, N_("has unknown values %(values)s (allowed: %(choices)s)",
-                                        values=", ".join(map(str, wrong)),
-                                        choices=", ".join(setting.choices)))
-        if not value:
-            raise SettingsError(key, N_("needs at least one group type"))
-        return [c for c in setting.choices if c in value]
     if not isinstance(value, str):
         raise SettingsError(key, N_("must be text, not %(value)s", value=repr(value)))
     value = value.strip()
     if setting.choices and value not in setting.choices:
         raise SettingsError(key, N_("must be one of %(choices)s, not %(value)s",
                                     choices=", ".join(setting.choices), value=repr(value)))
-    return _check_text(key, value)
+    return value
 
 
 def _check_text(key: str, value: str) -> str:

@@ -5,7 +5,9 @@ the client reads, answering actions in between; ``drop_after`` closes the socket
 and the next connection resumes where it stopped; ``holds`` pauses the stream, as a call in
 progress does), and also: refuses a wrong secret with
 Asterisk's "Authentication failed", sends no events to a session that logged in with
-``Events: off`` (as the connector's own short sessions do), and records every action received.
+``Events: off`` (as the connector's own short sessions do), answers the actions named in
+``refuse_actions`` with ``Response: Error`` and the given message (as Asterisk does for a user
+without the write class an action needs), and records every action received.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ def recorded_events(capture: Path) -> list[str]:
 class AmiReplayServer:
     def __init__(self, events: list[str], *, username: str = "lab", secret: str = "labsecret",
                  drop_after: int = 0, max_drops: int = 0,
-                 originate_reply: str = "Success", holds: tuple[int, ...] = ()) -> None:
+                 originate_reply: str = "Success", holds: tuple[int, ...] = (),
+                 refuse_actions: dict[str, str] | None = None) -> None:
         self.events, self.username, self.secret = events, username, secret
+        # lower-case action name -> Message of the Error answer, e.g. "Permission denied"
+        self.refuse_actions = refuse_actions or {}
         # The stream stops before each of these event indexes until release() is called.
         self.holds, self.held = sorted(holds), threading.Event()
         self.drop_after, self.originate_reply = drop_after, originate_reply
@@ -160,7 +165,9 @@ class AmiReplayServer:
         if name == "logoff":
             self._send(conn, action, "Response: Goodbye\nMessage: Thanks for all the fish.")
             return False
-        if name == "originate":
+        if name in self.refuse_actions:
+            self._send(conn, action, f"Response: Error\nMessage: {self.refuse_actions[name]}")
+        elif name == "originate":
             self._send(conn, action, f"Response: {self.originate_reply}\nMessage: "
                        + ("Originate successfully queued" if self.originate_reply == "Success"
                           else "Originate failed"))

@@ -157,6 +157,60 @@ def test_calling_in_now_starts_with_the_call_and_ends_with_the_callers_hangup():
     assert assembler.ringing_numbers() == []
 
 
+def originated_callback(attempt_id: str, number: str) -> list[dict[str, str]]:
+    """A callback placed from the lists, as Asterisk reports it: Originate's ChannelId is the
+    Local ;1 half's uniqueid and the call's linkedid, its CallerID the customer's number."""
+    common = {"Privilege": "call,all", "ChannelStateDesc": "Down", "ConnectedLineNum": "<unknown>",
+              "ConnectedLineName": "<unknown>", "Language": "en", "AccountCode": "",
+              "Priority": "1", "Linkedid": attempt_id}
+    first = {**common, "Channel": "Local/201@originate-skipvm-00000003;1", "CallerIDNum": number,
+             "CallerIDName": f"Callback {number}", "Context": "originate-skipvm", "Exten": "201",
+             "Uniqueid": attempt_id}
+    second = {**first, "Channel": "Local/201@originate-skipvm-00000003;2",
+              "Uniqueid": "1795328130.43"}
+    trunk = {**common, "Channel": "SIP/carrier-00000004", "CallerIDNum": "4930555100",
+             "CallerIDName": "<unknown>", "Context": "from-internal", "Exten": number,
+             "Uniqueid": "1795328130.44"}
+    dest = {f"Dest{k}": v for k, v in trunk.items() if k != "Privilege"}
+    hangup = {"Cause": "16", "Cause-txt": "Normal Clearing"}
+    events = [("Newchannel", first), ("Newchannel", second), ("DialBegin", {**first, **dest}),
+              ("Newchannel", trunk), ("DialEnd", {**first, **dest, "DialStatus": "ANSWER"}),
+              ("Hangup", {**trunk, **hangup}), ("Hangup", {**second, **hangup}),
+              ("Hangup", {**first, **hangup})]
+    return [{"Event": name, "Timestamp": f"{1795328130.1 + i:.6f}", **fields}
+            for i, (name, fields) in enumerate(events)]
+
+
+def test_a_callback_placed_from_the_lists_is_not_the_customer_calling_in():
+    seen = []
+    assembler = Assembler(UTC, grace=0.0, on_ringing=lambda number, on: seen.append((number, on)))
+    finished = []
+    for message in originated_callback("cb-1795328130.00000042", "0301110008"):
+        finished += assembler.feed(message, 0.0)
+        assert assembler.ringing_numbers() == []
+    finished += assembler.flush()
+    assert seen == []
+    assert [call.call_key for call in finished] == ["cb-1795328130.00000042"]  # still synced
+
+
+def test_a_caller_moved_to_another_call_stops_ringing_when_it_hangs_up():
+    """A transfer re-links the caller's channel to another linkedid: its hang-up must still
+    end "calling in now" (it is no longer the first channel of the call it is in)."""
+    caller = {"Channel": "SIP/carrier-00000010", "CallerIDNum": "+49301110001",
+              "Uniqueid": "1795328200.60", "Linkedid": "1795328200.60"}
+    agent = {"Channel": "SIP/202-00000011", "CallerIDNum": "202", "Uniqueid": "1795328201.61",
+             "Linkedid": "1795328201.61"}
+    moved = {**caller, "Linkedid": agent["Linkedid"]}
+    assembler = Assembler(UTC)
+    for i, (event, fields) in enumerate([("Newchannel", caller), ("Newchannel", agent),
+                                         ("Newstate", moved), ("Hangup", moved)]):
+        assembler.feed({"Event": event, "Timestamp": f"{1795328200.0 + i}", **fields}, 0.0)
+    assert assembler.ringing_numbers() == ["202"]  # the agent's own channel is still up
+    assembler.feed({"Event": "Hangup", "Timestamp": "1795328205.0", **agent}, 0.0)
+    assembler.flush()
+    assert assembler.ringing_numbers() == []
+
+
 def test_unknown_events_are_ignored_and_malformed_blocks_refused():
     assembler = Assembler(UTC)
     assert assembler.feed({"Event": "SomethingNew", "Timestamp": "1.0"}, 0.0) == []

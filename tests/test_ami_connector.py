@@ -7,6 +7,7 @@ both profiles, also when the connection drops in the middle of the stream.
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -122,3 +123,33 @@ def test_without_a_running_listener_a_sync_reads_nothing(app):
     run = run_sync("test")
     assert run.state == "ok" and run.legs_new == 0
     assert db.session.scalar(select(func.count()).select_from(SyncRun)) == 1
+
+
+def test_a_refused_channel_listing_is_said_once_and_the_listener_carries_on(app, caplog):
+    """An AMI user without write = reporting: Asterisk answers CoreShowChannels (sent at each
+    connect, to notice calls that ended during an outage) with "Permission denied"."""
+    add_fixture_profile(1)
+    events = recorded_events(FIXTURES / RUNS[0] / "ami_events.raw")
+    with AmiReplayServer(events, drop_after=900,
+                         refuse_actions={"coreshowchannels": "Permission denied"}) as server:
+        configure(server.port)
+        result = replay(server, timeout=60, backoff_min=0.05)
+    assert result["listener"].connections >= 2
+    assert got() == expected(1)
+    warnings = [r.getMessage() for r in caplog.records
+                if r.levelname == "WARNING" and "CoreShowChannels" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "Permission denied" in warnings[0] and "write = reporting (or system)" in warnings[0]
+
+
+def test_a_listener_asked_to_stop_is_never_reused(app):
+    """The worker follows a settings change: the old listener, stuck waiting for a PBX that
+    does not greet, outlives stop()'s timeout; the new start must not hand it back."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never sends a banner
+        configure(silent.getsockname()[1])
+        old = build_connector().start()
+        old.stop(timeout=0.1)
+        assert old.running and old.stopping  # still connecting
+        new = build_connector().start()
+        assert new is not old and new.running and not new.stopping
+        assert ami_connector._listeners[("127.0.0.1", silent.getsockname()[1], "lab")] is new

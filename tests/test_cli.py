@@ -127,9 +127,10 @@ def test_settings_export_import_round_trip(cli, tmp_path):
     ({"groups": [{"name": "x", "type": "queue", "pbx_id": "1", "webhook_url": "ftp://x"}]},
      "groups.x.webhook_url"),
     ({"users": [{"username": "z", "notify": "yes"}]}, "users.z.notify"),
+    ({"users": [{"username": "z", "email": "z@"}]}, "users.z.email"),
 ], ids=["range", "choice", "type", "timezone", "unknown-setting", "group-type", "role",
         "connector-type", "connector-key", "recipients", "link-prefix", "excluded-number",
-        "smtp-port", "smtp-security", "webhook-url", "user-notify"])
+        "smtp-port", "smtp-security", "webhook-url", "user-notify", "user-email"])
 def test_a_bad_value_refuses_the_whole_file_naming_the_key(cli, tmp_path, bad, key):
     add_fixture_profile(1)
     good = {"settings": {"poll_interval": 42},
@@ -147,6 +148,55 @@ def test_a_bad_value_refuses_the_whole_file_naming_the_key(cli, tmp_path, bad, k
     db.session.expire_all()
     assert Settings.load().poll_interval == 10
     assert db.session.scalar(select(Group).where(Group.name == "new")) is None
+
+
+SLACK = "https://hooks.slack.example/services/T000/B000/XyZ-w3bh00k-t0ken"
+
+
+def support() -> Group:
+    db.session.expire_all()
+    return db.session.scalars(select(Group).where(Group.name == "support")).one()
+
+
+def test_a_webhook_url_is_exported_masked_and_read_back_kept(cli, tmp_path):
+    add_fixture_profile(1)
+    support().webhook_url = SLACK
+    db.session.commit()
+    exported = tmp_path / "settings.yaml"
+    assert cli("settings", "export", str(exported)).exit_code == 0
+    text = exported.read_text()
+    assert "XyZ-w3bh00k-t0ken" not in text and "hooks.slack.example" not in text
+    groups = {g["name"]: g for g in yaml.safe_load(text)["groups"]}
+    assert groups["support"]["webhook_url"] == "***"
+    assert all(g["webhook_url"] == "" for name, g in groups.items() if name != "support")
+    # Read back (also with --replace): the stored URL stays; a new one given replaces it.
+    assert cli("settings", "import", str(exported)).exit_code == 0
+    assert cli("settings", "import", "--replace", str(exported)).exit_code == 0
+    assert support().webhook_url == SLACK
+    data = yaml.safe_load(text)
+    data["groups"] = [{**g, "webhook_url": "https://chat.example.org/hooks/new"}
+                      if g["name"] == "support" else g for g in data["groups"]]
+    exported.write_text(yaml.safe_dump(data))
+    assert cli("settings", "import", str(exported)).exit_code == 0
+    assert support().webhook_url == "https://chat.example.org/hooks/new"
+
+
+@pytest.mark.parametrize("group", [
+    {"name": "new", "type": "queue", "pbx_id": "400", "webhook_url": "***"},
+    {"name": "support", "type": "queue", "pbx_id": "support", "webhook_url": "***"},
+], ids=["new-group", "group-without-webhook"])
+def test_a_masked_webhook_url_with_none_stored_is_refused(cli, tmp_path, group):
+    add_fixture_profile(1)
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({"settings": {"poll_interval": 42}, "groups": [group]}))
+    result = cli("settings", "import", str(path))
+    assert result.exit_code == 1
+    assert (f"groups.{group['name']}.webhook_url: is masked; give the URL" in result.stderr
+            and "Nothing was changed" in result.stderr)
+    db.session.expire_all()
+    assert Settings.load().poll_interval == 10
+    assert db.session.scalar(select(Group).where(Group.name == "new")) is None
+    assert support().webhook_url == ""
 
 
 def test_settings_import_replace_removes_what_is_missing(cli, tmp_path):

@@ -4,12 +4,14 @@ so a call is never judged on half its legs. Against the real MariaDB and Postgre
 from __future__ import annotations
 
 import csv
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from pbx_database import RUN_A, cdr_rows, pbx, pbx_server, use_pbx  # noqa: F401  (fixtures)
 from sqlalchemy import select
 
+from callback_module.connectors import cel_table
 from callback_module.connectors.freepbx_cdr import FreePbxCdrConnector
 from callback_module.extensions import db
 from callback_module.models import Call, Entry
@@ -34,6 +36,17 @@ MARIADB_CEL = """CREATE TABLE cel (
 PG_CEL = (MARIADB_CEL.split(",\n  PRIMARY KEY")[0]
           .replace("id int(11) NOT NULL auto_increment", "id serial PRIMARY KEY")
           .replace("datetime", "timestamp").replace("int(11)", "integer") + ")")
+# cel.h's enum ast_cel_event_type, from 1: what cel_odbc writes into a numeric eventtype column.
+CEL_EVENTS = ("CHAN_START", "CHAN_END", "HANGUP", "ANSWER", "APP_START", "APP_END",
+              "BRIDGE_ENTER", "BRIDGE_EXIT", "PARK_START", "PARK_END", "BLINDTRANSFER",
+              "ATTENDEDTRANSFER", "USER_DEFINED", "LINKEDID_END", "PICKUP", "FORWARD",
+              "LOCAL_OPTIMIZE", "LOCAL_OPTIMIZE_BEGIN", "STREAM_BEGIN", "STREAM_END", "DTMF")
+# The shapes of cel table the tests make: FreePBX's, a numeric eventtype, one without linkedid
+# (a table the connector cannot query as it needs).
+CEL_SHAPES = {"text": lambda ddl: ddl,
+              "integer": lambda ddl: ddl.replace("eventtype varchar(30)", "eventtype integer"),
+              "without linkedid": lambda ddl: ddl.replace("linkedid varchar(32) NOT NULL, ", "")
+              .replace(", KEY linkedid_index (linkedid)", "")}
 
 
 def cel_rows(keep=lambda row: True) -> list[dict]:
@@ -51,14 +64,20 @@ def cel_rows(keep=lambda row: True) -> list[dict]:
 
 
 @pytest.fixture
-def cel(pbx):
+def cel(pbx, request, monkeypatch):
+    """A cel table of the shape the test names (indirect parameter; FreePBX's by default)."""
+    shape = getattr(request, "param", "text")
+    monkeypatch.setattr(cel_table, "_warned", {})  # each test sees its own warnings
     pbx.execute("DROP TABLE IF EXISTS cel")
-    pbx.execute(MARIADB_CEL if pbx.kind == "mariadb" else PG_CEL)
+    pbx.execute(CEL_SHAPES[shape](MARIADB_CEL if pbx.kind == "mariadb" else PG_CEL))
+    names = [n for n in CEL_COLUMNS if not (shape == "without linkedid" and n == "linkedid")]
 
     def insert(rows: list[dict]) -> None:
-        names = list(CEL_COLUMNS)
+        if shape == "integer":
+            rows = [{**r, "eventtype": CEL_EVENTS.index(r["eventtype"]) + 1} for r in rows]
         pbx.execute(f"INSERT INTO cel ({', '.join(names)}) VALUES "
-                    f"({', '.join(':' + n for n in names)})", rows)
+                    f"({', '.join(':' + n for n in names)})",
+                    [{n: r[n] for n in names} for r in rows])
     yield insert
     pbx.execute("DROP TABLE IF EXISTS cel")
 
@@ -75,6 +94,7 @@ def s12_legs() -> int:
     return len(call.legs) if call else 0
 
 
+@pytest.mark.parametrize("cel", ["text", "integer"], indirect=True)
 def test_a_call_is_taken_once_cel_says_it_has_ended(app, pbx, cel):
     add_fixture_profile(1)
     cel(cel_rows(lambda r: not (r["linkedid"] == S12 and r["eventtype"] == "LINKEDID_END")))
@@ -126,3 +146,50 @@ def test_the_status_says_cel_is_used(pbx, cel, tmp_path):
                                     instance_path=str(tmp_path), timezone=UTC)
     status = connector.check_status()
     assert status.ok and "once table cel says they have ended" in status.message
+
+
+def cel_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.levelname == "WARNING" and "Cannot read the CEL table cel" in r.getMessage()]
+
+
+@pytest.mark.parametrize("cel", ["without linkedid"], indirect=True)
+def test_a_cel_table_that_cannot_be_read_holds_nothing(app, pbx, cel, caplog, tmp_path):
+    """CEL only refines the timing: a failing CEL query must not stop the CDR sync."""
+    add_fixture_profile(1)
+    cel(cel_rows(lambda r: not (r["linkedid"] == S12 and r["eventtype"] == "LINKEDID_END")))
+    pbx.insert_cdr(s12_rows(timedelta(seconds=20)))
+    pbx.insert_queue_log([{"time": datetime.now(UTC).replace(tzinfo=None), "callid": S12,
+                           "queuename": "support", "agent": "NONE", "event": "ENTERQUEUE",
+                           "data1": "", "data2": "0301110008", "data3": "1", "data4": "",
+                           "data5": ""}])
+    use_pbx(pbx.connector_url())
+    run = run_sync("test")
+    # the queue_log read after the failed query works too (PostgreSQL: a savepoint)
+    assert run.state == "ok" and run.legs_new == 2 and run.queue_events_new == 1, run.error
+    assert s12_legs() == 2
+    assert len(cel_warnings(caplog)) == 1 and "linkedid" in cel_warnings(caplog)[0]
+    assert run_sync("test").state == "ok" and len(cel_warnings(caplog)) == 1  # not every poll
+    status = FreePbxCdrConnector({"cdr_url": pbx.connector_url()}, instance_path=str(tmp_path),
+                                 timezone=UTC).check_status()
+    assert status.ok and "says they have ended" not in status.message
+
+
+def test_a_cel_table_without_select_grant_holds_nothing(app, pbx, cel, caplog):
+    """PostgreSQL shows a table the user may not read (MariaDB hides it: nothing to read)."""
+    if pbx.kind != "postgresql":
+        pytest.skip("MariaDB hides tables without a grant")
+    add_fixture_profile(1)
+    cel(cel_rows(lambda r: not (r["linkedid"] == S12 and r["eventtype"] == "LINKEDID_END")))
+    pbx.insert_cdr(s12_rows(timedelta(seconds=20)))
+    user = f"cbnocel_{uuid.uuid4().hex[:8]}"
+    pbx.execute(f"CREATE ROLE {user} LOGIN PASSWORD 'ro-pw'")
+    pbx.execute(f"GRANT SELECT ON cdr, queue_log TO {user}")
+    try:
+        use_pbx(pbx.connector_url(user=user), password="ro-pw")
+        run = run_sync("test")
+        assert run.state == "ok" and run.legs_new == 2, run.error
+        assert len(cel_warnings(caplog)) == 1 and "permission denied" in cel_warnings(caplog)[0]
+    finally:
+        pbx.execute(f"DROP OWNED BY {user}")
+        pbx.execute(f"DROP ROLE {user}")

@@ -60,3 +60,18 @@ def test_retention_keeps_everything_recent(app):
     assert purge_expired_data(datetime(2026, 11, 23, tzinfo=UTC)) == (0, 0)
     assert db.session.scalar(select(func.count()).select_from(Call)) == before
     assert Settings.load().retention_days == 90
+
+
+def test_retention_deletes_old_notifications_but_not_those_still_to_go(app):
+    from callback_module.models import Notification
+
+    add_fixture_profile(1, retention_days=30)
+    made = datetime(2026, 11, 22, tzinfo=UTC)
+    for i, state in enumerate(("sent", "skipped", "failed", "pending")):
+        db.session.add(Notification(
+            call_key=f"c{i}", channel="mail", target="user:1", party_key="+49301110001",
+            rang_at=made, state=state, due_at=made, created_at=made))
+    db.session.commit()
+    purge_expired_data(made + timedelta(days=31))
+    db.session.commit()
+    assert [n.state for n in db.session.scalars(select(Notification))] == ["pending"]

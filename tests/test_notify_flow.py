@@ -28,7 +28,8 @@ from callback_module.timeline import load_timeline
 from conftest import FIXTURES, add_fixture_profile
 
 MASTER = FIXTURES / "runA_unanswered_yes" / "cdr-csv" / "Master.csv"
-S01, S06C, S09, S12 = "1795327866.0", "1795328013.19", "1795328063.29", "1795328164.45"
+S01, S03, S05 = "1795327866.0", "1795327896.6", "1795327948.12"
+S06C, S09, S12 = "1795328013.19", "1795328063.29", "1795328164.45"
 TIMES = (9, 10, 11)  # start, answer, end in Master.csv
 
 
@@ -142,13 +143,59 @@ def test_withheld_numbers_are_skipped_and_the_timeline_says_why(pbx, mailserver)
 
 
 def test_a_user_who_opted_out_gets_nothing(pbx, mailserver):
+    """Not asking for the mails is no notification at all: nothing in the timeline either."""
     db.session.scalar(select(User).where(User.username == "ben")).notify_missed = False
     db.session.commit()
     pbx(retimed([S01]))
-    assert sorted(r[2:] for r in rows(S01)) == [("pending", ""), ("skipped", "not_opted_in")]
+    assert rows(S01) == [("mail", f"user:{user_id('anna')}", "pending", "")]
     dispatch_due(later())
     assert [m["To"].addresses[0].addr_spec for m in mailserver.inbox.messages] == [
         "anna@example.org"]
+
+
+def test_opting_out_before_the_mail_goes_out_stops_it(pbx, mailserver):
+    pbx(retimed([S01]))
+    db.session.scalar(select(User).where(User.username == "ben")).notify_missed = False
+    db.session.commit()
+    dispatch_due(later())
+    assert sorted(r[2:] for r in rows(S01)) == [("sent", ""), ("skipped", "not_opted_in")]
+    assert len(mailserver.inbox.messages) == 1
+
+
+def test_the_hold_counts_from_when_callback_read_the_call(pbx, mailserver):
+    """A polled PBX reports a call a poll after its end: the wait starts then, so the leg
+    that says it was answered, read a poll later, still comes in time."""
+    pbx(retimed([S01], ended_ago=60))  # read a minute after it ended
+    assert dispatch_due(later(5)) == 0
+    assert dispatch_due(later(15)) == 2
+
+
+def test_a_mailbox_that_counts_as_answering_is_no_third_party(pbx, mailserver):
+    """S03 ended in sales' voicemail; with "mailbox counts as unanswered" off it is answered,
+    by the mailbox: "also when a third party answered" must not send anything."""
+    from callback_module.models import Settings
+
+    Settings.load().mailbox_unanswered = False
+    NotifySettings.load().update("notifications", {"third_party_answered": True})
+    db.session.commit()
+    pbx(retimed([S03]))
+    assert rows(S03) == []
+
+
+def test_the_last_member_is_the_last_one_known_when_the_mail_goes_out(pbx, mailserver):
+    """S05, hunt group: 203 rang, then 204. Read leg by leg, the mail first planned for 203
+    goes to 204 only, who rang last."""
+    NotifySettings.load().update("notifications", {"recipients": "last"})
+    db.session.commit()
+    first, second, *rest = retimed([S05], ended_ago=1)
+    pbx([first])
+    pbx([second, *rest])
+    dispatch_due(later())
+    assert [m["To"].addresses[0].addr_spec for m in mailserver.inbox.messages] == [
+        "dave@example.org"]
+    assert sorted(r[1:] for r in rows(S05)) == [
+        (f"user:{user_id('clara')}", "skipped", "not_chosen"),
+        (f"user:{user_id('dave')}", "sent", "")]
 
 
 def test_the_mail_waits_so_a_caller_reached_meanwhile_sends_nothing(pbx, mailserver):
@@ -158,7 +205,7 @@ def test_the_mail_waits_so_a_caller_reached_meanwhile_sends_nothing(pbx, mailser
     pbx(retimed([S01], ended_ago=9))  # S06c below started 6 s ago: after S01 ended
     assert dispatch_due() == 0  # still held back
     pbx(retimed([S06C], ended_ago=0))
-    dispatch_due(later())
+    dispatch_due(later(60))
     assert mailserver.inbox.messages == []
     assert {r[2:] for r in rows(S01)} == {("skipped", "closed_meanwhile")}
 
@@ -215,4 +262,52 @@ def test_a_group_webhook_gets_the_facts_and_is_retried(pbx, mailserver):
     assert body["number_e164"].endswith("0001") and "30111" not in body["number_e164"]
     assert body["entry_url"].endswith("/timeline") and "Missed call from" in body["text"]
     assert receiver.headers[-1]["Content-Type"].startswith("application/json")
+    assert mailserver.inbox.messages == []
+
+
+def test_a_broken_notification_is_retried_later_and_holds_up_no_other(pbx, mailserver,
+                                                                     monkeypatch):
+    from callback_module.notify import outgoing
+
+    real = outgoing.build_message
+
+    def build(mail, **kwargs):
+        if mail.recipient_email.startswith("anna"):
+            raise RuntimeError("a template bug")
+        return real(mail, **kwargs)
+
+    monkeypatch.setattr(outgoing, "build_message", build)
+    pbx(retimed([S01]))
+    dispatch_due(later())
+    anna = db.session.scalar(select(Notification).where(
+        Notification.user_id == user_id("anna")))
+    assert (anna.state, anna.tries) == ("pending", 1) and "a template bug" in anna.last_error
+    assert anna.due_at > later()  # backed off, not tried again at once
+    assert [m["To"].addresses[0].addr_spec for m in mailserver.inbox.messages] == [
+        "ben@example.org"]
+
+
+def test_two_dispatchers_never_send_one_mail_twice(pbx, mailserver):
+    from callback_module import lease
+    from callback_module.notify import dispatch
+
+    pbx(retimed([S01]))
+    assert lease.acquire(dispatch.LEASE, 60, holder="the other worker")
+    assert dispatch_due(later()) == 0  # the other one is at it
+    lease.release(dispatch.LEASE, holder="the other worker")
+    first = db.session.scalar(select(Notification.id).order_by(Notification.id))
+    assert dispatch.deliver(first, later()) == "sent"
+    assert dispatch.deliver(first, later()) == "taken"
+    assert len(mailserver.inbox.messages) == 1
+
+
+def test_a_send_cut_short_is_not_repeated(pbx, mailserver):
+    """The worker died while sending: the mail may be out; it is marked failed, not resent."""
+    pbx(retimed([S01]))
+    for n in db.session.scalars(select(Notification)):
+        n.state, n.due_at = "sending", datetime.now(UTC) - timedelta(minutes=11)
+    db.session.commit()
+    dispatch_due(later())
+    assert {(n.state, "interrupted" in n.last_error) for n in
+            db.session.scalars(select(Notification))} == {("failed", True)}
     assert mailserver.inbox.messages == []

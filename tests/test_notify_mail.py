@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import vobject
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from smtp_server import free_port, smtp_server  # noqa: F401  (smtp_server: the fixture)
 
 from callback_module.notify import mail
 from callback_module.notify.mail import MailError, MissedCallMail, SmtpSettings
@@ -46,58 +46,11 @@ def bodies(message: EmailMessage) -> tuple[str, str]:
             message.get_body(("html",)).get_content())
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# The SMTP server
-
-class Inbox:
-    """aiosmtpd's handler: keeps what arrived and how the client logged in and encrypted."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("nobody@"):
-            return "550 5.1.1 <nobody@example.com>: Recipient address rejected"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append((envelope, session))
-        return "250 Message accepted for delivery"
-
-    def only(self) -> tuple[EmailMessage, Envelope, Session]:
-        assert len(self.received) == 1
-        envelope, session = self.received[0]
-        return message_from_bytes(envelope.content, policy=policy.default), envelope, session
-
-
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
         b"anna", PASSWORD.encode())
     # handled=False: aiosmtpd itself answers 535 to a wrong password
     return AuthResult(success=ok, handled=False, auth_data=auth_data)
-
-
-@pytest.fixture
-def serve():
-    """Starts aiosmtpd on a free port of 127.0.0.1: ``serve(**aiosmtpd options)``."""
-    controllers = []
-
-    def start(**options):
-        inbox = Inbox()
-        controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **options)
-        controller.start()
-        controllers.append(controller)
-        return inbox, controller.port
-
-    yield start
-    for controller in controllers:
-        controller.stop()
 
 
 @pytest.fixture(scope="session")
@@ -123,8 +76,8 @@ def settings(port: int, **changes) -> SmtpSettings:
 
 # Composing
 
-def test_the_mail_arrives_with_text_html_and_proper_headers(app, serve):
-    inbox, port = serve()
+def test_the_mail_arrives_with_text_html_and_proper_headers(app, smtp_server):
+    inbox, port = smtp_server()
     call = replace(CALL, recipient_name="Jürgen Müller, Vertrieb")
     mail.send(build(call, attach_vcard=False), settings(port))
     received, envelope, _ = inbox.only()
@@ -277,8 +230,8 @@ def test_reply_to_is_the_caller_only_when_known_and_enabled(app, enabled, email,
     assert ("Reply to this mail" in bodies(message)[0]) is (reply_to is not None)
 
 
-def test_the_vcard_arrives_and_parses_back_to_the_same_contact(app, serve):
-    inbox, port = serve()
+def test_the_vcard_arrives_and_parses_back_to_the_same_contact(app, smtp_server):
+    inbox, port = smtp_server()
     call = replace(CALL, caller_name="Jürgen Fischer", caller_vcard=VCARD)
     mail.send(build(call), settings(port))
     received, _, _ = inbox.only()
@@ -303,8 +256,8 @@ def test_no_vcard_when_unknown_or_disabled(app, attach, vcard):
 
 # Sending
 
-def test_the_test_mail_arrives(app, serve):
-    inbox, port = serve()
+def test_the_test_mail_arrives(app, smtp_server):
+    inbox, port = smtp_server()
     mail.send(mail.test_message("admin@example.com", SENDER, "en"), settings(port))
     received, envelope, _ = inbox.only()
     assert envelope.rcpt_tos == ["admin@example.com"]
@@ -313,15 +266,15 @@ def test_the_test_mail_arrives(app, serve):
     assert received["Auto-Submitted"] == "auto-generated"
 
 
-def test_a_login_with_user_and_password(app, serve):
-    inbox, port = serve(authenticator=authenticator, auth_require_tls=False)
+def test_a_login_with_user_and_password(app, smtp_server):
+    inbox, port = smtp_server(authenticator=authenticator, auth_require_tls=False)
     mail.send(build(), settings(port, username="anna", password=PASSWORD))
     _, _, session = inbox.only()
     assert session.authenticated and session.auth_data.login == b"anna"
 
 
-def test_a_wrong_password_says_so_without_the_password(app, serve):
-    inbox, port = serve(authenticator=authenticator, auth_require_tls=False)
+def test_a_wrong_password_says_so_without_the_password(app, smtp_server):
+    inbox, port = smtp_server(authenticator=authenticator, auth_require_tls=False)
     smtp = settings(port, username="anna", password=PASSWORD + "-wrong")
     with pytest.raises(MailError) as error:
         mail.send(build(), smtp)
@@ -332,12 +285,12 @@ def test_a_wrong_password_says_so_without_the_password(app, serve):
     assert inbox.received == []
 
 
-def test_a_server_that_echoes_the_password_does_not_leak_it(app, serve):
+def test_a_server_that_echoes_the_password_does_not_leak_it(app, smtp_server):
     def echoing(server, session, envelope, mechanism, auth_data):
         return AuthResult(success=False, handled=False,
                           message=f"535 5.7.8 {auth_data.password.decode()} is wrong")
 
-    _, port = serve(authenticator=echoing, auth_require_tls=False)
+    _, port = smtp_server(authenticator=echoing, auth_require_tls=False)
     with pytest.raises(MailError) as error:
         mail.send(build(), settings(port, username="anna", password=PASSWORD))
     assert "******** is wrong" in str(error.value) and PASSWORD not in str(error.value)
@@ -364,46 +317,47 @@ def test_a_server_that_never_answers(app):
     assert error.value.temporary
 
 
-def test_a_refused_recipient(app, serve):
-    _, port = serve()
+def test_a_refused_recipient(app, smtp_server):
+    _, port = smtp_server()
     with pytest.raises(MailError) as error:
         mail.send(build(replace(CALL, recipient_email="nobody@example.com")), settings(port))
     assert "refused the recipient: nobody@example.com: 550 5.1.1" in str(error.value)
     assert not error.value.temporary
 
 
-def test_starttls_not_offered(app, serve):
-    _, port = serve()
+def test_starttls_not_offered(app, smtp_server):
+    _, port = smtp_server()
     with pytest.raises(MailError, match="does not offer STARTTLS"):
         mail.send(build(), settings(port, security="starttls"))
 
 
-def test_no_login_offered_without_encryption(app, serve):
-    _, port = serve(authenticator=authenticator)  # AUTH only after STARTTLS, as it should be
+def test_no_login_offered_without_encryption(app, smtp_server):
+    _, port = smtp_server(authenticator=authenticator)  # AUTH only after STARTTLS, as it should be
     with pytest.raises(MailError, match="offers no login on this connection; it may need "
                                         "STARTTLS or TLS"):
         mail.send(build(), settings(port, username="anna", password=PASSWORD))
 
 
-def test_starttls_then_login(app, serve, certificate):
+def test_starttls_then_login(app, smtp_server, certificate):
     cafile, context = certificate
-    inbox, port = serve(tls_context=context, require_starttls=True, authenticator=authenticator)
+    inbox, port = smtp_server(tls_context=context, require_starttls=True,
+                              authenticator=authenticator)
     mail.send(build(), settings(port, security="starttls", cafile=cafile, username="anna",
                                 password=PASSWORD))
     _, _, session = inbox.only()
     assert session.ssl is not None and session.authenticated
 
 
-def test_tls_from_the_start(app, serve, certificate):
+def test_tls_from_the_start(app, smtp_server, certificate):
     cafile, context = certificate
-    inbox, port = serve(ssl_context=context)
+    inbox, port = smtp_server(ssl_context=context)
     mail.send(build(), settings(port, security="tls", cafile=cafile))
     assert len(inbox.received) == 1
 
 
-def test_an_unknown_certificate_is_refused_unless_told_otherwise(app, serve, certificate):
+def test_an_unknown_certificate_is_refused_unless_told_otherwise(app, smtp_server, certificate):
     _, context = certificate
-    inbox, port = serve(ssl_context=context)
+    inbox, port = smtp_server(ssl_context=context)
     with pytest.raises(MailError, match=r"certificate of the mail server 127\.0\.0\.1:\d+ was "
                                         r"not accepted: self.signed certificate"):
         mail.send(build(), settings(port, security="tls"))

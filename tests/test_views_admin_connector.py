@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import socket
 import uuid
 from datetime import UTC, datetime
 
@@ -129,7 +130,8 @@ def test_the_page_reads_in_german(client, people):
     page = client.get(URL).get_data(as_text=True)
     assert "<h1>Anbindung der Telefonanlage</h1>" in page
     assert ">AMI-Passwort</label>" in field_html(page, "secret")
-    assert "Leer lassen, um das gespeicherte Passwort zu behalten." in field_html(page, "secret")
+    assert ("Leer lassen, um das gespeicherte Passwort zu behalten; es wird nur mit dem Server "
+            "verwendet, für den es gespeichert wurde.") in field_html(page, "secret")
     assert "Verbindung testen" in page and "Anbindung speichern" in page
 
 
@@ -169,12 +171,74 @@ def test_saving_stores_the_type_and_never_shows_the_secret(client, people, caplo
     assert "secret changed" in caplog.text and AMI_SECRET not in caplog.text
 
 
-def test_an_empty_secret_keeps_the_stored_one(client, people):
+def test_an_empty_secret_keeps_the_stored_one_for_the_same_server(client, people):
     store("asterisk_ami", **{**ami(), "port": 5038})
     login(client, "admin")
-    response = client.post(URL, data=ami(secret="", host="pbx.example.org"))
+    # Host, port and user are the AMI's; the backfill database is not where the secret goes.
+    response = client.post(URL, data=ami(secret="", host=" 127.0.0.1 ",
+                                         originate_context="from-callback",
+                                         cdr_url="mysql+pymysql://cb@db.example.org/cdr"))
     assert response.status_code == 302
-    assert stored()[1]["secret"] == AMI_SECRET and stored()[1]["host"] == "pbx.example.org"
+    config = stored()[1]
+    assert config["secret"] == AMI_SECRET and config["originate_context"] == "from-callback"
+    page = client.get(URL).get_data(as_text=True)
+    assert "Connector settings saved." in page and "was not kept" not in page
+
+
+@pytest.mark.parametrize("changes", [
+    {"host": "pbx.example.org"}, {"port": "5039"}, {"username": "someone"},
+], ids=["host", "port", "user"])
+def test_another_ami_server_needs_the_secret_again(client, people, changes):
+    store("asterisk_ami", **{**ami(), "port": 5038})
+    login(client, "admin")
+    response = client.post(URL, data=ami(secret="", **changes))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert ("Enter the secret again to use another server: the stored one is only sent to the "
+            "server it was saved for.") in words(response)
+    assert 'aria-invalid="true"' in field_html(page, "secret")
+    assert "Nothing was saved" in page and AMI_SECRET not in page
+    assert stored()[1]["secret"] == AMI_SECRET
+    assert all(stored()[1][key] != value for key, value in changes.items())
+    # Typed in again, it is saved with the new server.
+    assert client.post(URL, data=ami(secret="new-" + AMI_SECRET, **changes)).status_code == 302
+    assert stored()[1]["secret"] == "new-" + AMI_SECRET
+
+
+FREEPBX_URL = "mysql+pymysql://cb@pbx/asteriskcdrdb"
+DB_PASSWORD = "db-Pw-never-elsewhere"
+
+
+@pytest.mark.parametrize("cdr_url", [
+    "mysql+pymysql://cb@evil.example.org/asteriskcdrdb",
+    "mysql+pymysql://cb@pbx:3307/asteriskcdrdb",
+    "mysql+pymysql://root@pbx/asteriskcdrdb",
+    "postgresql+psycopg://cb@pbx/asteriskcdrdb",
+], ids=["host", "port", "user", "driver"])
+def test_another_database_server_does_not_get_the_stored_password(client, people, cdr_url):
+    store("freepbx_cdr", cdr_url=FREEPBX_URL, password=DB_PASSWORD)
+    login(client, "admin")
+    response = client.post(URL, data=freepbx(cdr_url))
+    # Saved, as the new server may need no password; it says so, and the old one is gone.
+    assert response.status_code == 302
+    assert stored()[1]["cdr_url"] == cdr_url and stored()[1]["password"] == ""
+    page = client.get(URL)
+    assert "Connector settings saved." in words(page)
+    assert ('<p class="flash flash-warning" role="status">Database password: the stored value '
+            'was not kept, as the server changed; enter it again if the new server needs '
+            'one.</p>') in words(page)
+
+
+@pytest.mark.parametrize("cdr_url", [
+    FREEPBX_URL, f" {FREEPBX_URL} ",
+], ids=["same", "spaces"])
+def test_the_same_database_server_keeps_the_stored_password(client, people, cdr_url):
+    store("freepbx_cdr", cdr_url=FREEPBX_URL, password=DB_PASSWORD)
+    login(client, "admin")
+    assert client.post(URL, data=freepbx(cdr_url, table="cdr2")).status_code == 302
+    config = stored()[1]
+    assert (config["password"], config["table"]) == (DB_PASSWORD, "cdr2")
+    assert "was not kept" not in words(client.get(URL))
 
 
 def test_a_required_secret_is_asked_for_when_none_is_stored(client, people):
@@ -375,3 +439,80 @@ def test_an_empty_password_is_tested_with_the_stored_one(client, people, mariadb
     # Signed in with the stored password: what is missing now is only the table.
     assert "No table 'cdr'" in status_box(response)
     assert "conn-Pw-4" not in response.get_data(as_text=True)
+
+
+# The connection test sends a stored secret only to the server it was saved for
+
+@pytest.fixture
+def tested(monkeypatch):
+    """The settings each connection test ran with; the test itself always "works"."""
+    from callback_module.connectors.base import Status
+
+    configs = []
+
+    def check_status(self):
+        configs.append(dict(self.config))
+        return Status(True, "Checked.")
+
+    for kind in ("asterisk_ami", "freepbx_cdr"):
+        monkeypatch.setattr(get_connector_class(kind), "check_status", check_status)
+    return configs
+
+
+def test_the_stored_ami_secret_is_tested_with_its_own_server(client, people, tested):
+    store("asterisk_ami", **{**ami(), "port": 5038})
+    login(client, "admin")
+    response = client.post(TEST_URL, headers=HTMX, data=ami(secret="",
+                                                            originate_context="x"))
+    assert status_box(response) == "Connection works: Checked."
+    assert [c["secret"] for c in tested] == [AMI_SECRET]
+    assert AMI_SECRET not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("changes", [
+    {"host": "pbx.example.org"}, {"port": "5039"}, {"username": "someone"},
+], ids=["host", "port", "user"])
+def test_another_ami_server_is_not_tested_without_the_secret(client, people, tested, changes):
+    store("asterisk_ami", **{**ami(), "port": 5038})
+    login(client, "admin")
+    response = client.post(TEST_URL, headers=HTMX, data=ami(secret="", **changes))
+    assert response.status_code == 200  # htmx swaps no 4xx: the fields come out of band
+    assert status_box(response) == "Connection failed: Correct the marked fields, then test again."
+    body = response.get_data(as_text=True)
+    secret = field_html(body, "secret")
+    assert "Enter the secret again to test another server." in secret
+    assert 'aria-invalid="true"' in secret and AMI_SECRET not in body
+    assert tested == []
+    assert client.post(TEST_URL, data=ami(secret="", **changes)).status_code == 422
+    # With the secret typed in, the other server is tested with it.
+    client.post(TEST_URL, headers=HTMX, data=ami(secret="typed-in", **changes))
+    assert [c["secret"] for c in tested] == ["typed-in"]
+
+
+def test_nothing_connects_to_another_ami_server_with_an_empty_secret(client, people):
+    store("asterisk_ami", **{**ami(), "port": 5038})
+    login(client, "admin")
+    with socket.socket() as other:  # a server the admin typed in: it must hear nothing
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        other.setblocking(False)
+        port = other.getsockname()[1]
+        client.post(TEST_URL, headers=HTMX, data=ami(secret="", port=str(port)))
+        with pytest.raises(BlockingIOError):
+            other.accept()
+    assert stored()[1]["port"] == 5038
+
+
+def test_another_database_server_is_tested_without_the_stored_password(client, people,
+                                                                        tested):
+    store("freepbx_cdr", cdr_url=FREEPBX_URL, password=DB_PASSWORD)
+    login(client, "admin")
+    response = client.post(TEST_URL, headers=HTMX,
+                           data=freepbx("mysql+pymysql://cb@evil.example.org/asteriskcdrdb"))
+    assert status_box(response) == (
+        "Connection works: Checked. (Tested without the stored value of Database password: "
+        "it belongs to another server.)")
+    assert [c["password"] for c in tested] == [""]
+    client.post(TEST_URL, headers=HTMX, data=freepbx(FREEPBX_URL, table="cdr2"))
+    assert [c["password"] for c in tested] == ["", DB_PASSWORD]
+    assert stored()[1] == {"cdr_url": FREEPBX_URL, "password": DB_PASSWORD}

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
 from html import unescape
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from markupsafe import escape
+from smtp_server import free_port, smtp_server  # noqa: F401  (smtp_server: the fixture)
 from sqlalchemy import select
 
 from callback_module.extensions import db
@@ -35,41 +33,6 @@ def people(app):
     admin = db.session.scalars(select(User).where(User.username == "admin")).one()
     admin.email = "admin@example.org"
     db.session.commit()
-
-
-class Inbox:
-    """aiosmtpd's handler: keeps every message that arrived, parsed."""
-
-    def __init__(self) -> None:
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    """aiosmtpd on a free port of 127.0.0.1: ``smtp_server(**Controller options)`` -> inbox,
-    port. Logins (when the options ask for them) succeed only as "callback" with PASSWORD."""
-    controllers = []
-
-    def start(**options):
-        inbox = Inbox()
-        controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **options)
-        controller.start()
-        controllers.append(controller)
-        return inbox, controller.port
-
-    yield start
-    for controller in controllers:
-        controller.stop()
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):
@@ -184,14 +147,14 @@ def test_saving_stores_every_value_and_logs_the_change(client, people, caplog):
     ("notifications-hold_seconds", "soon",
      "notifications.hold_seconds: must be a whole number, not 'soon'"),
     ("notifications-hold_seconds", "601",
-     "notifications.hold_seconds: must be between 0 and 600"),
+     "notifications.hold_seconds: must be at most 600, not 601"),
     ("notifications-link_prefix", "verylongscheme:",
      "notifications.link_prefix: The link prefix may have at most 9 characters"),
     ("notifications-link_prefix", "tel", "must end with a colon"),
     ("notifications-excluded_numbers", "209\ndoor",
      "notifications.excluded_numbers: 'door' is not a phone number or extension"),
     ("notifications-recipients", "everyone", "notifications.recipients: must be one of"),
-    ("mail-port", "0", "mail.port: must be between 1 and 65535"),
+    ("mail-port", "0", "mail.port: must be at least 1, not 0"),
     ("mail-security", "ssl", "mail.security: must be one of none, starttls, tls"),
     ("mail-sender", "nobody", "mail.sender: must be an e-mail address"),
     ("mail-host", "mail example", "mail.host: must be a host name or address"),
@@ -264,16 +227,83 @@ def test_the_test_mail_reaches_a_real_smtp_server(client, people, smtp_server, c
 def test_the_test_mail_uses_the_settings_in_the_form_before_they_are_saved(
         client, people, smtp_server):
     inbox, port = smtp_server(authenticator=authenticator, auth_require_tls=False)
-    store("mail", username="callback", password=PASSWORD)
+    store("mail", host="127.0.0.1", port=port, username="callback", password=PASSWORD,
+          sender="old@example.org", timeout=20, security="none")
     login(client, "admin")
-    response = client.post(TEST_MAIL, headers=HTMX, data={
-        "test-to": "ops@example.org", "mail-host": "127.0.0.1", "mail-port": str(port),
-        "mail-security": "none", "mail-username": "callback", "mail-password": "",
-        "mail-sender": "callback@example.org", "mail-timeout": "5"})
+    response = client.post(TEST_MAIL, headers=HTMX, data=mail_form(port))
     html = response.get_data(as_text=True)
     assert "Test mail sent to ops@example.org" in html and "not saved yet" in html
-    assert len(inbox.messages) == 1  # logged in with the stored password
-    assert stored("mail")["host"] == ""  # a test stores nothing
+    assert len(inbox.messages) == 1  # logged in with the stored password: the same server
+    assert inbox.messages[0]["From"] == "callback@example.org"
+    assert stored("mail")["sender"] == "old@example.org"  # a test stores nothing
+
+
+def mail_form(port: int, **changes) -> dict:
+    """The test mail's post with the mail server fields, as htmx sends them along."""
+    return {"test-to": "ops@example.org", "mail-host": "127.0.0.1", "mail-port": str(port),
+            "mail-security": "none", "mail-username": "callback", "mail-password": "",
+            "mail-sender": "callback@example.org", "mail-timeout": "5", **changes}
+
+
+@pytest.fixture
+def two_servers(smtp_server):
+    """The stored mail server, and another one the admin types in; every login tried at
+    either is kept as (port, user, password)."""
+    logins = []
+
+    def recording(which: str):
+        def check(server, session, envelope, mechanism, auth_data):
+            logins.append((which, auth_data.login.decode(), auth_data.password.decode()))
+            return authenticator(server, session, envelope, mechanism, auth_data)
+        return check
+
+    servers = [smtp_server(authenticator=recording(which), auth_require_tls=False)
+               for which in ("stored", "other")]
+    store("mail", host="127.0.0.1", port=servers[0][1], username="callback",
+          password=PASSWORD, sender="callback@example.org", security="none")
+    return servers, logins
+
+
+@pytest.mark.parametrize("changes", [
+    {"mail-port": "other"}, {"mail-host": "localhost"}, {"mail-username": "someone"},
+], ids=["port", "host", "user"])
+def test_another_server_is_not_sent_the_stored_password(client, people, two_servers, changes):
+    (stored_inbox, stored_port), (other_inbox, other_port) = two_servers[0]
+    logins = two_servers[1]
+    if changes.get("mail-port") == "other":
+        changes = {"mail-port": str(other_port)}
+    login(client, "admin")
+    html = client.post(TEST_MAIL, headers=HTMX,
+                       data=mail_form(stored_port, **changes)).get_data(as_text=True)
+    assert ("Enter the password again to test another server: the stored one is only sent to "
+            "the server it was saved for.") in unescape(html)
+    assert 'class="flash flash-error"' in html and "not saved yet" in html
+    assert logins == [] and not stored_inbox.messages and not other_inbox.messages
+    # Typed in again, it is the one tried there.
+    html = client.post(TEST_MAIL, headers=HTMX, data=mail_form(
+        stored_port, **changes, **{"mail-password": "typed-in"})).get_data(as_text=True)
+    # (smtplib tries its next mechanism after a refused login: a set.)
+    assert set(logins) == {
+        ("other" if "mail-port" in changes else "stored",
+         changes.get("mail-username", "callback"), "typed-in")}
+    assert PASSWORD not in html and "typed-in" not in html
+
+
+def test_another_server_without_a_login_gets_the_test_mail(client, people, two_servers):
+    _stored, (other_inbox, other_port) = two_servers[0]
+    login(client, "admin")
+    html = client.post(TEST_MAIL, headers=HTMX, data=mail_form(
+        other_port, **{"mail-username": ""})).get_data(as_text=True)
+    assert f"Test mail sent to ops@example.org via 127.0.0.1:{other_port}." in html
+    assert len(other_inbox.messages) == 1 and two_servers[1] == []
+
+
+def test_the_password_hint_says_it_stays_with_its_server(client, people):
+    store("mail", host="mail.example.org", sender="callback@example.org", password=PASSWORD)
+    login(client, "admin")
+    password = field_html(client.get(URL).get_data(as_text=True), "mail-password")
+    assert ("A password is stored: leave empty to keep it. A test mail through another server "
+            "or as another user needs it typed in again.") in password
 
 
 def test_a_wrong_login_says_so_without_the_password(client, people, smtp_server):
@@ -330,3 +360,22 @@ def test_recent_notifications_show_what_went_out_was_skipped_or_failed(client, p
     assert "answered HTTP 500 &lt;oops&gt;" in row
     row = re.search(rf'<tr id="notification-{waiting.id}">.*?</tr>', html, re.S).group(0)
     assert "waiting" in row and "due" in row
+
+
+@pytest.mark.parametrize("field, value", [("mail-host", "mail.elsewhere.example"),
+                                          ("mail-port", "2526"), ("mail-username", "mallory"),
+                                          ("mail-security", "none")])
+def test_saving_another_server_needs_the_password_again(client, people, field, value):
+    """The next real mail would hand the stored password to the new server (or, with
+    security off, send it in clear): saving that without typing it again is refused."""
+    store("mail", host="127.0.0.1", port=2525, username="callback", password=PASSWORD,
+          sender="callback@example.org", security="starttls")
+    login(client, "admin")
+    data = form_data(**{field: value})
+    response = client.post(URL, data=data)
+    assert response.status_code == 422
+    assert "Enter the password again" in unescape(response.get_data(as_text=True))
+    assert stored("mail")["host"] == "127.0.0.1" and stored("mail")["port"] == 2525
+    data["mail-password"] = "a-new-one"
+    assert client.post(URL, data=data).status_code == 302
+    assert stored("mail")["password"] == "a-new-one"

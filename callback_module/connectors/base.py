@@ -52,6 +52,12 @@ class Status:
     message: str
 
 
+# Click-to-dial's attempt ids (dial.new_attempt_id) start with this. The PBX gives the call the
+# attempt id as uniqueid and linkedid (Originate's ChannelId), so a connector can tell the
+# callbacks placed from our lists from calls coming in.
+ATTEMPT_ID_PREFIX = "cb-"
+
+
 @dataclass(frozen=True)
 class OriginateResult:
     """Did the PBX take the call? ``message`` is shown to the agent: make it with ``i18n.N_``."""

@@ -9,9 +9,10 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from .singleton import load_singleton
 from .types import UTCDateTime
 
-NOTIFICATION_STATES = ("pending", "sent", "skipped", "failed")
+NOTIFICATION_STATES = ("pending", "sending", "sent", "skipped", "failed")
 
 
 class NotifySettings(db.Model):
@@ -25,12 +26,7 @@ class NotifySettings(db.Model):
 
     @classmethod
     def load(cls) -> NotifySettings:
-        row = db.session.get(cls, 1)
-        if row is None:
-            row = cls(id=1, notifications={}, mail={})
-            db.session.add(row)
-            db.session.flush()
-        return row
+        return load_singleton(cls, lambda: cls(id=1, notifications={}, mail={}))
 
     def values(self, section: str) -> dict[str, Any]:
         """The section's settings, defaults filled in for keys never set."""

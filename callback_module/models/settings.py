@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from ..settings_schema import SETTINGS, SETTINGS_VERSION, defaults
+from .singleton import load_singleton
 
 
 class Settings(db.Model):
@@ -42,12 +43,7 @@ class Settings(db.Model):
     @classmethod
     def load(cls) -> Settings:
         """The settings row, created with the defaults on first use."""
-        row = db.session.get(cls, 1)
-        if row is None:
-            row = cls(id=1, **defaults())
-            db.session.add(row)
-            db.session.flush()
-        return row
+        return load_singleton(cls, lambda: cls(id=1, **defaults()))
 
     def as_dict(self) -> dict[str, Any]:
         return {s.key: getattr(self, s.key) for s in SETTINGS}
@@ -68,9 +64,4 @@ class ConnectorConfig(db.Model):
 
     @classmethod
     def load(cls) -> ConnectorConfig:
-        row = db.session.get(cls, 1)
-        if row is None:
-            row = cls(id=1, type="demo", config={})
-            db.session.add(row)
-            db.session.flush()
-        return row
+        return load_singleton(cls, lambda: cls(id=1, type="demo", config={}))

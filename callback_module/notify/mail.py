@@ -184,7 +184,7 @@ def _address(name: str, email: str) -> Address | None:
         return None
     try:
         return Address(display_name=_one_line(name), addr_spec=email.strip())
-    except (ValueError, IndexError):
+    except Exception:  # the email package raises several kinds for odd addresses
         return None
 
 

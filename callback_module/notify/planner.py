@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
+from ..contacts.book import lookup_many
 from ..extensions import db
 from ..models import Entry, EntryCall, Group, Notification, NotifySettings, Settings, User
 from ..records import CallRecord
@@ -30,38 +32,60 @@ log = logging.getLogger("callback.notify")
 
 def facts_of(record: CallRecord, call: InboundCall, member_extensions: dict[str, str],
              has_contact: bool) -> CallFacts:
+    # "voicemail" answers where a mailbox counts as answered: nobody, and surely no third party.
+    person = "" if call.answered_by == "voicemail" else call.answered_by
     return CallFacts(
         key=call.key, party_key=call.party_key, at=call.at, anonymous=call.anonymous,
-        internal=call.internal, answered=call.answered, answered_by=call.answered_by,
+        internal=call.internal, answered=call.answered, answered_by=person,
         rings=rings_of(record, member_extensions), ring_s=call.ring_s, has_contact=has_contact)
+
+
+class Rules:
+    """The notification settings, people and groups as the rules need them, read once."""
+
+    def __init__(self) -> None:
+        self.values = NotifySettings.load().values("notifications")
+        settings = Settings.load()
+        self.policy = policy_of(self.values, settings.default_region or "DE")
+        self.tz = ZoneInfo(settings.timezone or "UTC")
+        self.groups = {g.name: g for g in db.session.scalars(select(Group))}
+        users = list(db.session.scalars(select(User).where(User.extension != "")))
+        self.users = {u.extension: u for u in users}
+        self.members = {u.name: u.extension for u in users if u.name}
+
+    def people(self, group: Group | None) -> dict[str, Person]:
+        """The group's members with a login: the mail links to their own group's entry."""
+        extensions = set(group.extensions) if group is not None else set()
+        return {ext: Person(u.id, ext, u.notify_missed, u.email, u.last_login_at)
+                for ext, u in self.users.items() if ext in extensions}
+
+    def decisions(self, record: CallRecord, call: InboundCall, has_contact: bool) -> list:
+        facts = facts_of(record, call, self.members, has_contact)
+        group = self.groups.get(call.group or "")
+        return decide(facts, self.policy, self.people(group), _earlier(call.party_key),
+                      self.tz)
 
 
 def plan(calls: Sequence[tuple[CallRecord, InboundCall]], learned_at: datetime) -> int:
     """Write the notification rows for ``calls``; the number of new rows."""
-    row = NotifySettings.load()
-    values = row.values("notifications")
-    settings = Settings.load()
-    policy = policy_of(values, settings.default_region or "DE")
-    groups = {g.name: g for g in db.session.scalars(select(Group))}
-    users = list(db.session.scalars(select(User).where(User.extension != "")))
-    people = {u.extension: Person(u.id, u.extension, u.notify_missed, u.email, u.last_login_at)
-              for u in users}
-    members = {u.name: u.extension for u in users if u.name}
+    rules = Rules()
+    policy = rules.policy
     contacts = _contacts([c.e164 for _, c in calls if c.e164])
-    tz = ZoneInfo(settings.timezone or "UTC")
-    hold = timedelta(seconds=int(values["hold_seconds"]))
+    hold = timedelta(seconds=int(rules.values["hold_seconds"]))
     new = late = 0
     for record, call in calls:
         ended = call.ended_at or record.end
         if is_late(ended, learned_at):
             late += 1
             continue
-        facts = facts_of(record, call, members, call.e164 in contacts)
-        group = groups.get(call.group or "")
+        group = rules.groups.get(call.group or "")
         anchor = _anchor(call, group)
-        due = max(learned_at, ended + hold)
-        earlier = _earlier(call.party_key)
-        for decision in decide(facts, policy, people, earlier, tz):
+        # From when Callback learned of it: a polled PBX reports a call a poll after its
+        # end, and the leg that says it was answered may come with the next poll.
+        due = max(learned_at, ended) + hold
+        for decision in rules.decisions(record, call, call.e164 in contacts):
+            if decision.rule == "not_opted_in":
+                continue  # not a notification: the person never asked for these mails
             new += _add(Notification(
                 call_key=call.key, channel="mail", target=f"user:{decision.user_id}",
                 user_id=decision.user_id, group_id=group.id if group else None,
@@ -84,17 +108,25 @@ def plan(calls: Sequence[tuple[CallRecord, InboundCall]], learned_at: datetime) 
 
 
 def _add(notification: Notification) -> int:
-    """Add unless this call already has it (judged again); skipped ones go to the timeline."""
+    """Add unless this call already has it (judged again); skipped ones go to the timeline.
+    In a savepoint of its own: a row that fails (a race on the unique key) costs only itself,
+    not the other calls of the sync."""
     exists = db.session.scalar(select(Notification.id).where(
         Notification.call_key == notification.call_key,
         Notification.channel == notification.channel,
         Notification.target == notification.target))
     if exists is not None:
         return 0
-    db.session.add(notification)
-    db.session.flush()
-    if notification.state == "skipped":
-        record_event(notification)
+    try:
+        with db.session.begin_nested():
+            db.session.add(notification)
+            db.session.flush()
+            if notification.state == "skipped":
+                record_event(notification)
+    except SQLAlchemyError:
+        log.warning("notification of call %s to %s not planned (another process planned it?)",
+                    notification.call_key, notification.target, exc_info=True)
+        return 0
     return 1
 
 
@@ -115,13 +147,7 @@ def _earlier(party_key: str) -> list[Earlier]:
 
 
 def _contacts(e164s: list[str]) -> set[str]:
-    if not e164s:
-        return set()
-    try:
-        from ..contacts.book import lookup_many
-    except ImportError:  # the address book is optional to the rules
-        return set()
-    return set(lookup_many(e164s))
+    return set(lookup_many(e164s)) if e164s else set()
 
 
 def on_calls_judged(sender: Flask, calls: Sequence = (), learned_at: datetime | None = None,

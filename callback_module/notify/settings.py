@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import numbers
 from ..i18n import N_
-from ..settings_schema import Setting, SettingsError
+from ..settings_schema import Setting, SettingsError, check_typed
 from .mail import check_link_prefix
 from .rules import RECIPIENT_MODES, NotifyPolicy
 from .smtp import SECURITY
@@ -79,18 +79,6 @@ def check(section: str, key: str, value: Any) -> Any:
 
 def _check(setting: Setting, value: Any) -> Any:
     key = setting.key
-    if setting.kind is bool:
-        if not isinstance(value, bool):
-            raise SettingsError(key, N_("must be true or false, not %(value)s", value=repr(value)))
-        return value
-    if setting.kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise SettingsError(key, N_("must be a whole number, not %(value)s",
-                                        value=repr(value)))
-        if not setting.minimum <= value <= setting.maximum:
-            raise SettingsError(key, N_("must be between %(minimum)d and %(maximum)d",
-                                        minimum=setting.minimum, maximum=setting.maximum))
-        return value
     if setting.kind is list:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str | int) for v in value):
             raise SettingsError(key, N_("must be a list of numbers"))
@@ -100,12 +88,7 @@ def _check(setting: Setting, value: Any) -> Any:
             raise SettingsError(key, N_("%(value)s is not a phone number or extension",
                                         value=repr(bad[0])))
         return list(dict.fromkeys(cleaned))
-    if not isinstance(value, str):
-        raise SettingsError(key, N_("must be text, not %(value)s", value=repr(value)))
-    value = value.strip()
-    if setting.choices and value not in setting.choices:
-        raise SettingsError(key, N_("must be one of %(choices)s, not %(value)s",
-                                    choices=", ".join(setting.choices), value=repr(value)))
+    value = check_typed(setting, value)
     if key == "link_prefix":
         try:
             return check_link_prefix(value)
@@ -148,4 +131,6 @@ RULE_LABELS = {
     "answered_meanwhile": N_("the call was answered after all"),
     "closed_meanwhile": N_("the entry was closed meanwhile"),
     "call_gone": N_("the call is no longer stored"),
+    "recipients_none": N_("notifications were switched off meanwhile"),
+    "not_chosen": N_("the rules no longer pick this person (e.g. another member rang last)"),
 }

@@ -7,6 +7,7 @@ queue can put it in the timeline and the log and the settings page can show it a
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import socket
 import ssl
@@ -126,10 +127,22 @@ def _deliver(message: EmailMessage, smtp: SmtpSettings, server: str) -> None:
                 raise MailError(N_("The mail server %(server)s offers no login on this "
                                    "connection; it may need STARTTLS or TLS.", server=server),
                                 temporary=False)
-            client.login(smtp.username, smtp.password)
+            if (smtp.username + smtp.password).isascii():
+                client.login(smtp.username, smtp.password)
+            else:
+                _login_utf8(client, smtp)
         refused = client.send_message(message, from_addr=parseaddr(smtp.sender)[1] or None)
     if refused:  # some recipients took it, these did not
         raise smtplib.SMTPRecipientsRefused(refused)
+
+
+def _login_utf8(client: smtplib.SMTP, smtp: SmtpSettings) -> None:
+    """AUTH PLAIN with UTF-8 credentials (RFC 4616): smtplib sends them as ASCII only, so a
+    password like "Grüße2024" would fail before it even reached the server."""
+    token = base64.b64encode(f"\0{smtp.username}\0{smtp.password}".encode()).decode("ascii")
+    code, reply = client.docmd("AUTH", "PLAIN " + token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
 
 
 def _tls_context(smtp: SmtpSettings) -> ssl.SSLContext:

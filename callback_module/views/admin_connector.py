@@ -11,7 +11,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..connector_form import ConnectorForm, connector_form, form_config
+from ..connector_form import (
+    ConnectorForm,
+    ask_for_secrets_again,
+    connector_form,
+    form_config,
+    secrets_left_behind,
+)
 from ..connectors.base import Status
 from ..connectors.cdr_database import mask_url_text
 from ..connectors.registry import connector_names, get_connector_class
@@ -47,9 +53,20 @@ def admin_connector() -> Any:
     row = ConnectorConfig.load()
     form = connector_form(row, _chosen_type(row))
     if request.method == "POST":
-        if form.validate():
+        # A stored secret is not carried over to another server (connector_form.py). A
+        # required one left empty is asked for again: saved without it, the connector could
+        # not even log in. An optional one (a database password: the new server may take none,
+        # or the URL may carry one) is saved empty, and the flash says so.
+        if form.validate() and ask_for_secrets_again(form, row, _(
+                "Enter the secret again to use another server: the stored one is only sent to "
+                "the server it was saved for.")):
+            left_behind = secrets_left_behind(form, row)
             _save(row, form)
             flash(_("Connector settings saved."), "success")
+            for spec in left_behind:
+                flash(_("%(field)s: the stored value was not kept, as the server changed; "
+                        "enter it again if the new server needs one.", field=_(spec.label)),
+                      "warning")
             return redirect(url_for("callback.admin_connector"))
         db.session.rollback()
         flash(_("Nothing was saved: please correct the marked fields."), "error")
@@ -63,20 +80,28 @@ def admin_connector() -> Any:
 def admin_connector_test() -> Response:
     row = ConnectorConfig.load()
     form = connector_form(row, _chosen_type(row))
-    if not form.validate():
+    # The stored secret is only tested against its own server (connector_form.py): a required
+    # one is asked for, an optional one is left out of the test, and the result says so.
+    if not (form.validate() and ask_for_secrets_again(
+            form, row, _("Enter the secret again to test another server."))):
         db.session.rollback()
         result = Status(False, _("Correct the marked fields, then test again."))
         # htmx swaps no 4xx answer (base.html): the fields' errors come along out of band.
         status = 200 if wants_fragment() else 422
         return _page(form, STATUS, status, oob=(FIELDS,), result=result)
     cls = form.connector
+    left_behind = secrets_left_behind(form, row)
     connector = cls(form_config(form, row), instance_path=current_app.instance_path,
                     timezone=ZoneInfo(Settings.load().timezone or "UTC"))
     result = connector.check_status()
     db.session.rollback()  # a test stores nothing
     log.info("connection test of %s by %s: %s", cls.name, current_user.username,
              "ok" if result.ok else f"failed: {result.message}")
-    return _page(form, STATUS, result=Status(result.ok, translate(result.message)))
+    message = " ".join([translate(result.message), *(
+        _("(Tested without the stored value of %(field)s: it belongs to another "
+          "server.)",
+          field=_(spec.label)) for spec in left_behind)])
+    return _page(form, STATUS, result=Status(result.ok, message))
 
 
 def _save(row: ConnectorConfig, form: ConnectorForm) -> None:

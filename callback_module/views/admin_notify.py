@@ -21,8 +21,8 @@ from .. import numbers
 from ..extensions import db
 from ..language import translate
 from ..models import Group, Notification, NotifySettings, Settings, User
-from ..notify.dispatch import smtp_settings
 from ..notify.mail import test_message
+from ..notify.outgoing import smtp_settings
 from ..notify.settings import RULE_LABELS, SECRETS, SECTIONS
 from ..notify.smtp import MailError, send
 from ..notify_forms import MailSectionForm, NotifyForm, TestMailForm, fieldsets
@@ -66,7 +66,7 @@ def admin_notifications() -> Any:
     form = NotifyForm(data=stored_values(row))
     status = 200
     if request.method == "POST":
-        if form.validate():
+        if form.validate() and not _needs_password_again(row, form):
             _save(row, form.checked)
             flash(_("Notification settings saved."), "success")
             return redirect(url_for("callback.admin_notifications"))
@@ -93,9 +93,10 @@ def _page(form: NotifyForm, test_form: TestMailForm, fragment: str, status: int 
           result: MailResult | None = None) -> Response:
     password = form.mail["password"]
     # Whether one is stored, never what it is.
-    password.description = (_("A password is stored: leave empty to keep it.")
-                            if NotifySettings.load().values("mail")["password"]
-                            else _("No password is stored."))
+    password.description = (" ".join([
+        _("A password is stored: leave empty to keep it."),
+        _("A test mail through another server or as another user needs it typed in again.")])
+        if NotifySettings.load().values("mail")["password"] else _("No password is stored."))
     notifications = list(db.session.scalars(
         select(Notification).order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(RECENT)))
@@ -134,8 +135,10 @@ def _send_test(row: NotifySettings, test_form: TestMailForm) -> MailResult:
     if not test_form.validate():
         return MailResult(False, _("Enter the e-mail address the test mail should go to."))
     stored = row.values("mail")
-    # htmx sends the mail server fields along: what is in the form is tested, unsaved; a
-    # blank password and any field not sent are the stored ones.
+    # htmx sends the mail server fields along: what is in the form is tested, unsaved; any
+    # field not sent is the stored one, and so is a blank password, but only for the stored
+    # server and user: else the test would log in to whatever server was typed in with the
+    # stored password (an admin's session, or whoever has it, could collect it so).
     mail_form = MailSectionForm(request.form, prefix="mail-", **{**stored, "password": ""})
     if not mail_form.validate():
         errors = [error for field in mail_form for error in field.errors]
@@ -146,6 +149,13 @@ def _send_test(row: NotifySettings, test_form: TestMailForm) -> MailResult:
     if not values["host"] or not values["sender"]:
         return MailResult(False, _("Enter the SMTP server and the sender address first."),
                           unsaved)
+    if "password" not in mail_form.checked and _mail_target(values) != _mail_target(stored):
+        values["password"] = ""
+        if values["username"] and stored["password"]:
+            # A login with no password would only fail, and say less than this.
+            return MailResult(False, _("Enter the password again to test another server: the "
+                                       "stored one is only sent to the server it was saved "
+                                       "for."), unsaved)
     to = test_form.to.data
     smtp = smtp_settings(values)
     try:
@@ -156,7 +166,29 @@ def _send_test(row: NotifySettings, test_form: TestMailForm) -> MailResult:
     log.info("test mail to %s by %s sent via %s:%s", to, current_user.username, smtp.host,
              smtp.port)
     return MailResult(True, _("Test mail sent to %(address)s via %(server)s.", address=to,
-                              server=f"{smtp.host}:{smtp.port}"), unsaved)
+                              server=":".join((smtp.host, str(smtp.port)))), unsaved)
+
+
+def _mail_target(mail: dict[str, Any]) -> tuple[str, int, str, str]:
+    """Where the mail password goes: the server, the user it logs in as, and how (a switch
+    from TLS to none would send it in clear)."""
+    return (str(mail["host"]).strip().lower(), int(mail["port"]), str(mail["username"]),
+            str(mail["security"]))
+
+
+def _needs_password_again(row: NotifySettings, form: NotifyForm) -> bool:
+    """The stored password goes only to the server it was saved for: saving another server,
+    user or security without typing it again is refused at the field (the next mail would
+    hand it to the new server otherwise)."""
+    stored = row.values("mail")
+    new = {**stored, **form.checked.get("mail", {})}
+    if form.checked.get("mail", {}).get("password") or not stored["password"] \
+            or not new["username"] or _mail_target(new) == _mail_target(stored):
+        return False
+    form.mail["password"].errors = [*form.mail["password"].errors, _(
+        "Enter the password again: it is only used with the server and user it was saved "
+        "for.")]
+    return True
 
 
 def _names(model: type[User] | type[Group], ids: Iterable[int | None]) -> dict[int, str]:

@@ -19,6 +19,7 @@ from threading import Lock
 
 from ... import numbers
 from ...records import Leg, QueueEvent
+from ..base import ATTEMPT_ID_PREFIX
 from .calls import CallState, Channel, Dial, cdr_legs, synthesized_legs, utc
 from .protocol import Message
 from .queues import finished_queue_events, queue_event, queue_status, text
@@ -171,7 +172,8 @@ class Assembler:
             call.channels[uid] = Channel(uid, msg.get(prefix + "Channel", ""), ts,
                                          text(msg, prefix + "CallerIDNum"),
                                          text(msg, prefix + "CallerIDName"))
-            if uid == linkedid:
+            if _calls_in(uid, linkedid):
+                call.channels[uid].ringing = True
                 self._ring(call.channels[uid].number, +1)
         if call.channels[uid].hung_up is None and msg.get("Event") != "Hangup":
             call.live.add(uid)
@@ -186,8 +188,7 @@ class Assembler:
             return
         channel.hung_up = ts
         call.live.discard(channel.uniqueid)
-        if channel.uniqueid == call.linkedid:
-            self._ring(channel.number, -1)
+        self._stop_ringing(channel)
         if not call.live:
             call.ended, call.ended_mono = ts, now
             self._ended[call.linkedid] = call
@@ -225,12 +226,18 @@ class Assembler:
         for uid, channel in call.channels.items():
             self._owner.pop(uid, None)
             self._done_owner[uid] = call.linkedid
-            if uid == call.linkedid and channel.hung_up is None:
-                self._ring(channel.number, -1)
+            self._stop_ringing(channel)
         while len(self._done) > DONE_MEMORY:
             self._done.popitem(last=False)
         while len(self._done_owner) > 4 * DONE_MEMORY:
             self._done_owner.popitem(last=False)
+
+    def _stop_ringing(self, channel: Channel) -> None:
+        # Undo exactly what was counted: the channel may have been re-linked to another call
+        # (a transfer) since, where it is no longer that call's first channel.
+        if channel.ringing:
+            channel.ringing = False
+            self._ring(channel.number, -1)
 
     def _ring(self, number: str, step: int) -> None:
         if numbers.is_withheld(number):
@@ -246,6 +253,13 @@ class Assembler:
                 self.on_ringing(number, now_ringing)
             except Exception:  # the lead's banner must never stop the listener
                 log.exception("on_ringing failed for %s", number)
+
+
+def _calls_in(uid: str, linkedid: str) -> bool:
+    """Is this channel a caller on the line? The first channel of a call is, except on a
+    callback placed from our lists: Originate gives it our attempt id and the customer's number
+    as caller ID, and the customer must not show as calling in on the entry being called back."""
+    return uid == linkedid and not linkedid.startswith(ATTEMPT_ID_PREFIX)
 
 
 def _clid(msg: Message) -> str:

@@ -38,6 +38,7 @@ class Channel:
     app: str = ""
     appdata: str = ""
     hung_up: float | None = None
+    ringing: bool = False  # counted in "calling in now" until it hangs up or is forgotten
 
 
 @dataclass

@@ -41,7 +41,7 @@ class AsteriskAmiConnector(Connector):
         ConnectorField("port", N_("AMI port"), "int", 5038),
         ConnectorField("username", N_("AMI user"), "text", "callback", required=True,
                        help=N_("A manager.conf user with read = system,call,agent,cdr,"
-                               "dialplan and write = originate.")),
+                               "dialplan and write = originate,reporting.")),
         ConnectorField("secret", N_("AMI secret"), "secret", "", required=True),
         ConnectorField("originate_channel", N_("Channel rung first"), "text",
                        "Local/{extension}@from-internal",
@@ -98,10 +98,11 @@ class AsteriskAmiConnector(Connector):
               on_ringing: Callable[[str, bool], None] | None = None,
               on_originate: Callable[[dict[str, str]], None] | None = None,
               **settings: Any) -> AmiListener:
-        """Start the listener thread (once per PBX and user in this process)."""
+        """Start the listener thread (once per PBX and user in this process). A listener
+        asked to stop is never reused, even while its thread is still winding down."""
         with _lock:
             listener = _listeners.get(self.key)
-            if listener is None or not listener.running:
+            if listener is None or not listener.running or listener.stopping:
                 listener = AmiListener(self.settings(**settings),
                                        Assembler(self.timezone, on_ringing=on_ringing),
                                        on_call_ended=on_call_ended, on_originate=on_originate)

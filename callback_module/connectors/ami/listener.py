@@ -86,6 +86,8 @@ class AmiListener:
         self._conn: AmiConnection | None = None
         self._down_since: float | None = None
         self._listing: set[str] | None = None
+        self._listing_action = ""  # ActionID of this connection's CoreShowChannels
+        self._listing_refused = False
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="callback-ami", daemon=True)
@@ -101,6 +103,12 @@ class AmiListener:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def stopping(self) -> bool:
+        """Was it asked to stop? Its thread may still be alive, e.g. stuck connecting past
+        :meth:`stop`'s timeout; it ends on its own and hands nothing more to anyone."""
+        return self._stop.is_set()
 
     def _run(self) -> None:
         delay, s = self.settings.backoff_min, self.settings
@@ -143,7 +151,7 @@ class AmiListener:
         # Which channels are alive now: calls of before a gap whose channels are gone ended
         # while we could not hear them.
         self._listing = set() if self.connections > 1 else None
-        conn.send_action("CoreShowChannels")
+        self._listing_action = conn.send_action("CoreShowChannels")
         last_rx = last_ping = started
         while not self._stop.is_set():
             message = conn.read_message(s.read_timeout)
@@ -163,7 +171,8 @@ class AmiListener:
     def _dispatch(self, message: Message, now: float, connected_at: float) -> None:
         event = message.get("Event")
         if event is None:
-            return  # a Response to our Ping or CoreShowChannels
+            self._response(message)
+            return
         if event == "OriginateResponse":
             self._originate_response(message)
             return
@@ -179,6 +188,22 @@ class AmiListener:
             self._deliver(self.assembler.feed(message, now))
         except Exception:  # one odd event must not stop the listener
             log.exception("AMI: event %s skipped", event)
+
+    def _response(self, message: Message) -> None:
+        """A Response to our Ping or CoreShowChannels; only a refused listing matters."""
+        if message.get("ActionID") != self._listing_action or \
+                message.get("Response", "").lower() != "error":
+            return
+        self._listing = None  # no list follows: nothing to reconcile this time
+        if not self._listing_refused:  # once: the answer is the same at every reconnect
+            self._listing_refused = True
+            # Asterisk checks actions against the user's write classes; CoreShowChannels is
+            # registered with EVENT_FLAG_SYSTEM | EVENT_FLAG_REPORTING (manager.c).
+            log.warning("AMI: the PBX refused CoreShowChannels (%s): the AMI user needs write "
+                        "= reporting (or system) in manager.conf, or calls that end while the "
+                        "link is down are not noticed (they stay open for up to %d h).",
+                        message.get("Message") or "no reason given",
+                        self.assembler.max_idle // 3600)
 
     def _originate_response(self, message: Message) -> None:
         result = {"action_id": message.get("ActionID", ""),
