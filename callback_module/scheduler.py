@@ -180,14 +180,21 @@ def _follow_poll_interval(app: Flask) -> None:
 
     scheduler = app.extensions["callback"].scheduler
     if scheduler is None or not scheduler.running:
-        # shutdown(wait=True) holds the job store lock while it waits for this very job:
-        # get_job() now would never return.
         return
     seconds = Settings.load().poll_interval
-    job = scheduler.get_job(SYNC_JOB)
-    if job is not None and job.trigger.interval.total_seconds() != seconds:
-        job.reschedule("interval", seconds=seconds)
-        log.info("poll interval is now %d s", seconds)
+    # shutdown(wait=True) holds the job store lock while it waits for this very job, and it
+    # may begin right after the check above: waiting for the lock here would never end. The
+    # lock is APScheduler 3's (pinned below 4); not getting it at once means "next time".
+    lock = scheduler._jobstores_lock
+    if not lock.acquire(blocking=False):
+        return
+    try:
+        job = scheduler.get_job(SYNC_JOB)  # the lock is reentrant
+        if job is not None and job.trigger.interval.total_seconds() != seconds:
+            job.reschedule("interval", seconds=seconds)
+            log.info("poll interval is now %d s", seconds)
+    finally:
+        lock.release()
 
 
 def should_start(app: Flask) -> bool:
